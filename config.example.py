@@ -1,0 +1,47 @@
+# PGD settings. Copy to instance/config.py and change what you need; every setting can
+# also be given as an environment variable with the prefix PGD_ (e.g. PGD_DATABASE_URL),
+# which wins over this file. Nothing here is needed for the embedded default: SQLite in
+# instance/ and keys generated into instance/ on first run.
+
+# Database. Default: sqlite:///<instance>/pgd.sqlite3 (WAL mode).
+# PostgreSQL: "postgresql+psycopg://user:password@127.0.0.1:5432/pgd"
+DATABASE_URL = None
+
+# Master key ring (JSON, mode 0600). Default: <instance>/master_keys.json, created on the
+# first run when no encrypted data exists yet. Keep a backup: without it the data is lost.
+# Rotate with `flask --app pgd rotate-master-key`; retire old keys with
+# `flask --app pgd retire-master-key KEY_ID`.
+MASTER_KEY_FILE = None
+
+# Signs the session cookie. Default: generated once into <instance>/secret_key (0600).
+SECRET_KEY = None
+
+# Cookies get the Secure flag automatically for https requests. Set True when a proxy
+# terminates TLS and PROXY_COUNT is not set.
+FORCE_SECURE_COOKIES = False
+
+# Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+PROXY_COUNT = 0
+
+# Failed logins allowed before "try again later" (Flask-Limiter syntax), per account and
+# per client address. Only failures count.
+LOGIN_LIMIT_ACCOUNT = "10 per 15 minutes"
+LOGIN_LIMIT_IP = "10 per 15 minutes"
+
+# Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
+# (shared by every worker and host).
+RATELIMIT_STORAGE = "memory://"
+
+# Argon2id password hashing cost (time cost, memory in KiB, lanes).
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 65536
+ARGON2_PARALLELISM = 4
+
+# Largest request body accepted, in bytes.
+MAX_CONTENT_LENGTH = 1048576
+
+# Interface languages; the first is the default when the browser states no preference.
+LANGUAGES = ("nl", "en")
+
+# Time zone in which times are shown (stored in UTC).
+TIMEZONE = "Europe/Amsterdam"

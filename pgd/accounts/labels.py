@@ -1,0 +1,16 @@
+"""Human labels for stored codes, translated at render time."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def profession_label(code: str) -> str:
+    labels = {
+        "poh": _("practice nurse (POH)"),
+        "huisarts": _("GP (huisarts)"),
+        "praktijkverpleegkundige": _("practice nurse"),
+        "dietist": _("dietitian"),
+        "verpleegkundige": _("nurse"),
+    }
+    return labels.get(code, code)

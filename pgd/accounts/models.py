@@ -1,0 +1,71 @@
+"""Accounts: users of every role, the patient's sealed profile, clinician details."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pgd.db import Base, new_id, utcnow
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    CLINICIAN = "clinician"
+
+
+class Profession(StrEnum):
+    POH = "poh"
+    HUISARTS = "huisarts"
+    PRAKTIJKVERPLEEGKUNDIGE = "praktijkverpleegkundige"
+    DIETIST = "dietist"
+    VERPLEEGKUNDIGE = "verpleegkundige"
+
+
+class User(UserMixin, Base):
+    """Login identity. The e-mail stays plaintext (login looks it up); the name is sealed."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped on a password change: every other session of this user ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def get_id(self) -> str:
+        """Session id carries the version, so a bumped version logs other sessions out."""
+        return f"{self.id}:{self.session_version}"
+
+
+class Profile(Base):
+    """Name and date of birth, sealed under the owner's "profile" data key."""
+
+    __tablename__ = "profiles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_date_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ClinicianDetails(Base):
+    """What a patient sees of a clinician before sharing: profession, practice, AGB code."""
+
+    __tablename__ = "clinician_details"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    profession: Mapped[str] = mapped_column(String(32))
+    practice: Mapped[str | None] = mapped_column(String(200))
+    agb_code: Mapped[str | None] = mapped_column(String(8))

@@ -1,0 +1,157 @@
+"""Every read and write of accounts; the only place in this domain with a transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from pgd import crypto, db
+from pgd.accounts import passwords
+from pgd.accounts.models import ClinicianDetails, Profession, Profile, Role, User
+
+
+class AccountError(Exception):
+    """A domain error with a field name, mapped to a message next to that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class DuplicateEmail(AccountError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    name: str
+    birth_date: date | None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_id(user_id: uuid.UUID) -> User | None:
+    return db.session().get(User, user_id)
+
+
+def _seal_profile(user_id: uuid.UUID, profile: Profile, name: str, birth: date | None) -> None:
+    cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE, create=True)
+    profile.name_sealed = cipher.seal_text("profiles", user_id, name)
+    profile.birth_date_sealed = (
+        cipher.seal_text("profiles.birth_date", user_id, birth.isoformat()) if birth else None
+    )
+
+
+def _create_user(
+    email: str,
+    password: str,
+    role: Role,
+    name: str,
+    birth: date | None,
+    details: ClinicianDetails | None = None,
+) -> User:
+    email = normalise_email(email)
+    with db.transaction() as sess:
+        if sess.scalar(select(User.id).where(User.email == email)) is not None:
+            raise DuplicateEmail("email", "duplicate")
+        user = User(
+            id=db.new_id(),
+            email=email,
+            role=str(role),
+            password_hash=passwords.hash_password(password),
+            session_version=1,
+        )
+        sess.add(user)
+        sess.flush()
+        profile = Profile(user_id=user.id)
+        _seal_profile(user.id, profile, name.strip(), birth)
+        sess.add(profile)
+        if details is not None:
+            details.user_id = user.id
+            sess.add(details)
+        try:
+            sess.flush()
+        except IntegrityError:  # a concurrent registration won the race for this e-mail
+            raise DuplicateEmail("email", "duplicate") from None
+    return user
+
+
+def register_patient(email: str, password: str, name: str, birth_date: date | None) -> User:
+    """Create a patient account with a sealed profile, all in one transaction."""
+    return _create_user(email, password, Role.PATIENT, name, birth_date)
+
+
+def create_clinician(
+    email: str,
+    password: str,
+    name: str,
+    profession: Profession,
+    practice: str | None = None,
+    agb_code: str | None = None,
+) -> User:
+    """Administrator-only (command line): clinicians never self-register."""
+    details = ClinicianDetails(profession=str(profession), practice=practice, agb_code=agb_code)
+    return _create_user(email, password, Role.CLINICIAN, name, None, details)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Exactly one argon2 verification, also for an unknown e-mail (no timing oracle)."""
+    sess = db.session()
+    user = sess.scalar(select(User).where(User.email == normalise_email(email)))
+    ok = passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None:
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        with db.transaction():
+            user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password and end every other session (their session version is stale)."""
+    if not passwords.verify(user.password_hash, current):
+        raise AccountError("current_password", "wrong")
+    with db.transaction():
+        user.password_hash = passwords.hash_password(new)
+        user.session_version += 1
+        user.password_changed_at = db.utcnow()
+
+
+def set_locale(user: User, locale: str) -> None:
+    with db.transaction():
+        user.locale = locale
+
+
+def profile_of(user_id: uuid.UUID) -> ProfileData:
+    """The owner's name and date of birth, opened with their profile key."""
+    profile = db.session().get(Profile, user_id)
+    if profile is None:
+        return ProfileData(name="", birth_date=None)
+    cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE)
+    name = cipher.open_text("profiles", user_id, profile.name_sealed)
+    birth = (
+        date.fromisoformat(
+            cipher.open_text("profiles.birth_date", user_id, profile.birth_date_sealed)
+        )
+        if profile.birth_date_sealed
+        else None
+    )
+    return ProfileData(name=name, birth_date=birth)
+
+
+def update_profile(user: User, name: str, birth_date: date | None) -> None:
+    with db.transaction() as sess:
+        profile = sess.get(Profile, user.id) or Profile(user_id=user.id)
+        _seal_profile(user.id, profile, name.strip(), birth_date)
+        sess.add(profile)
+
+
+def clinician_details(user_id: uuid.UUID) -> ClinicianDetails | None:
+    return db.session().get(ClinicianDetails, user_id)

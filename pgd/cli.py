@@ -1,0 +1,73 @@
+"""Administrator commands: migrations and clinician accounts (never self-registered)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from pgd import crypto, db
+
+
+def register(app: Flask) -> None:
+    from pgd.crypto import cli as crypto_cli
+
+    crypto_cli.register(app)
+
+    @app.cli.command("db-upgrade")
+    def db_upgrade() -> None:
+        """Apply database migrations (safe to run every start), then check the key ring."""
+        url = current_app.config["DATABASE_URL"]
+        db.upgrade(url)
+        crypto.verify_ring(db.session(), crypto.ring())
+        click.echo("Database is up to date.")
+
+    @app.cli.command("create-clinician")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option(
+        "--profession",
+        required=True,
+        type=click.Choice(
+            ["poh", "huisarts", "praktijkverpleegkundige", "dietist", "verpleegkundige"]
+        ),
+    )
+    @click.option("--practice", default=None, help="Name of the practice, shown to patients.")
+    @click.option("--agb", "agb_code", default=None, help="AGB code (8 digits), optional.")
+    @click.password_option(
+        "--password",
+        prompt="Initial password",
+        help="Or set PGD_NEW_PASSWORD.",
+        envvar="PGD_NEW_PASSWORD",
+    )
+    def create_clinician(
+        email: str,
+        name: str,
+        profession: str,
+        practice: str | None,
+        agb_code: str | None,
+        password: str,
+    ) -> None:
+        """Create a clinician account (POH, huisarts, ...)."""
+        from email_validator import EmailNotValidError, validate_email
+
+        from pgd.accounts import passwords, services
+        from pgd.accounts.models import Profession
+
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise click.BadParameter(str(exc), param_hint="--email") from None
+        if agb_code is not None and not (agb_code.isdigit() and len(agb_code) == 8):
+            raise click.BadParameter("An AGB code has 8 digits.", param_hint="--agb")
+        if not name.strip() or len(name) > 100:
+            raise click.BadParameter("Give a name of 1 to 100 characters.", param_hint="--name")
+        problems = passwords.problems(password, email=email, name=name)
+        if problems:
+            raise click.BadParameter(" ".join(problems), param_hint="--password")
+        try:
+            user = services.create_clinician(
+                email, password, name, Profession(profession), practice, agb_code
+            )
+        except services.DuplicateEmail:
+            raise click.ClickException(f"An account with e-mail {email} already exists.") from None
+        click.echo(f"Clinician account created: {user.email} ({profession}).")

@@ -1,0 +1,88 @@
+"""Settings: defaults here, then instance/config.py, then PGD_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    """Every setting PGD reads; config.example.py documents each one."""
+
+    # Database: SQLite in instance/ unless PGD_DATABASE_URL names another engine.
+    DATABASE_URL: str | None = None
+    # Master keys (KEK ring). A file in instance/ generated on first run.
+    MASTER_KEY_FILE: str | None = None
+    # Flask session signing key. Generated into instance/secret_key on first run.
+    SECRET_KEY: str | None = None
+    # Serve cookies with the Secure flag even when a request arrives over http
+    # (behind a TLS-terminating proxy without ProxyFix).
+    FORCE_SECURE_COOKIES = False
+    # Number of reverse proxies in front of the app (0 = none); enables ProxyFix.
+    PROXY_COUNT = 0
+    # Login limits (Flask-Limiter syntax). Counted on failed attempts only.
+    LOGIN_LIMIT_ACCOUNT = "10 per 15 minutes"
+    LOGIN_LIMIT_IP = "10 per 15 minutes"
+    RATELIMIT_STORAGE = "memory://"
+    # Argon2id cost; the defaults follow RFC 9106's second recommended option.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
+    # Largest request body accepted (bytes).
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Languages offered; the first is the default.
+    LANGUAGES = ("nl", "en")
+    TIMEZONE = "Europe/Amsterdam"
+
+
+_INT_SETTINGS = {
+    "PROXY_COUNT",
+    "ARGON2_TIME_COST",
+    "ARGON2_MEMORY_COST",
+    "ARGON2_PARALLELISM",
+    "MAX_CONTENT_LENGTH",
+}
+_BOOL_SETTINGS = {"FORCE_SECURE_COOKIES"}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read PGD_<SETTING> variables for every known setting, typed like its default."""
+    environ = dict(os.environ if environ is None else environ)
+    found: dict[str, Any] = {}
+    for name in dir(Defaults):
+        if not name.isupper():
+            continue
+        raw = environ.get(f"PGD_{name}")
+        if raw is None:
+            continue
+        if name in _INT_SETTINGS:
+            found[name] = int(raw)
+        elif name in _BOOL_SETTINGS:
+            found[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif name == "LANGUAGES":
+            found[name] = tuple(x.strip() for x in raw.split(",") if x.strip())
+        else:
+            found[name] = raw
+    return found
+
+
+def ensure_secret_key(instance_path: Path) -> str:
+    """Return the session signing key from instance/secret_key, creating it (0600) once."""
+    path = instance_path / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(
+                f"{path} is shorter than 32 characters; remove it or fix it."
+            ) from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

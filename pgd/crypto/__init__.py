@@ -1,0 +1,153 @@
+"""The only package that touches keys or ciphertext (DESIGN.md: encryption at rest).
+
+Services ask for a `RecordCipher` for (owner, category) and seal/open their columns
+with it; they never see a key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.orm import Session
+
+from pgd import db
+from pgd.crypto.core import (
+    CryptoError,
+    DecryptionError,
+    KeyRing,
+    MasterKeyError,
+    RecordCipher,
+    new_data_key,
+)
+from pgd.crypto.models import DataKey, MasterKeyCheck
+
+__all__ = [
+    "Category",
+    "CryptoError",
+    "DecryptionError",
+    "MasterKeyError",
+    "RecordCipher",
+    "cipher_for",
+    "init_app",
+    "shred",
+]
+
+
+class Category(StrEnum):
+    """Data categories; each has its own data key per patient."""
+
+    PROFILE = "profile"
+    BLOOD_PRESSURE = "blood_pressure"
+    WEIGHT = "weight"
+    GLUCOSE = "glucose"
+    GOALS = "goals"
+
+
+def key_file(app: Flask) -> Path:
+    configured = app.config.get("MASTER_KEY_FILE")
+    return Path(configured) if configured else Path(app.instance_path) / "master_keys.json"
+
+
+def ring() -> KeyRing:
+    return current_app.extensions["pgd.keyring"]  # type: ignore[no-any-return]
+
+
+def _tables_exist(sess: Session) -> bool:
+    names = set(inspect(sess.connection()).get_table_names())
+    return {"data_keys", "master_key_checks"} <= names
+
+
+def _encrypted_data_exists(sess: Session) -> bool:
+    if not _tables_exist(sess):
+        return False
+    keys = sess.scalar(select(func.count()).select_from(DataKey))
+    checks = sess.scalar(select(func.count()).select_from(MasterKeyCheck))
+    return bool(keys or checks)
+
+
+def init_app(app: Flask) -> None:
+    """Load the master key ring; create one only when no encrypted data exists yet."""
+    path = key_file(app)
+    with app.app_context():
+        sess = db.session()
+        if path.exists():
+            keyring = KeyRing.load(path)
+        elif _encrypted_data_exists(sess):
+            raise MasterKeyError(
+                f"The master key file {path} is missing, but the database holds encrypted "
+                "data. Restore the key file from your backup; PGD will not create a new key "
+                "because the existing data could never be read with it."
+            )
+        else:
+            keyring = KeyRing.create_file(path)
+        app.extensions["pgd.keyring"] = keyring
+        verify_ring(sess, keyring)
+
+
+def verify_ring(sess: Session, keyring: KeyRing) -> None:
+    """Refuse to run with a key ring that does not match the database."""
+    if not _tables_exist(sess):
+        return  # not migrated yet; `flask db-upgrade` calls this again afterwards
+    for check in sess.scalars(select(MasterKeyCheck)):
+        if check.kek_id in keyring.keys and not keyring.verify_check(check.kek_id, check.token):
+            raise MasterKeyError(
+                f"Master key {check.kek_id!r} in the key file is not the key this database "
+                "was encrypted with (the file was changed or belongs to another installation)."
+            )
+    used = set(sess.scalars(select(DataKey.kek_id).distinct()))
+    missing = used - set(keyring.keys)
+    if missing:
+        raise MasterKeyError(
+            "Data keys in the database are wrapped by master key(s) "
+            f"{', '.join(sorted(missing))}, which the key file does not hold."
+        )
+    _ensure_check(sess, keyring, keyring.current)
+    sess.commit()
+
+
+def _ensure_check(sess: Session, keyring: KeyRing, kek_id: str) -> None:
+    if sess.get(MasterKeyCheck, kek_id) is None:
+        sess.add(MasterKeyCheck(kek_id=kek_id, token=keyring.make_check(kek_id)))
+        sess.flush()
+
+
+def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False) -> RecordCipher:
+    """The cipher for one (owner, category) data key, cached for this request.
+
+    With create=True a missing data key is made (inside the caller's transaction);
+    without it a missing key raises DecryptionError, since nothing was sealed with it.
+    """
+    cache: dict[tuple[uuid.UUID, str], RecordCipher] = g.setdefault("pgd_ciphers", {})
+    hit = cache.get((owner_id, category))
+    if hit is not None:
+        return hit
+    sess = db.session()
+    keyring = ring()
+    row = sess.scalar(
+        select(DataKey).where(DataKey.owner_id == owner_id, DataKey.category == str(category))
+    )
+    if row is None:
+        if not create:
+            raise DecryptionError(f"No {category} data key exists for this owner.")
+        dek = new_data_key()
+        kek_id, wrapped = keyring.wrap(dek, owner_id, str(category))
+        _ensure_check(sess, keyring, kek_id)
+        sess.add(DataKey(owner_id=owner_id, category=str(category), kek_id=kek_id, wrapped=wrapped))
+        sess.flush()
+    else:
+        dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
+    cipher = RecordCipher(dek, owner_id, str(category))
+    cache[(owner_id, category)] = cipher
+    return cipher
+
+
+def shred(owner_id: uuid.UUID) -> int:
+    """Destroy every data key of an owner: their sealed records become unreadable noise."""
+    sess = db.session()
+    result = sess.execute(delete(DataKey).where(DataKey.owner_id == owner_id))
+    g.pop("pgd_ciphers", None)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,123 @@
+"""Database: declarative Base, one engine per app, one session per request, migrations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL for concurrent readers, FULL sync so a confirmed save survives a power cut."""
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["pgd.engine"] = engine
+    app.extensions["pgd.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["pgd.engine"]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    """The session of this request (or app context); closed, and rolled back, at teardown."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["pgd.sessionmaker"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    sess = g.pop("db_session", None)
+    if sess is not None:
+        sess.rollback()
+        sess.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """The one transaction boundary a service uses: commit on success, roll back on error."""
+    sess = session()
+    try:
+        yield sess
+        sess.commit()
+    except BaseException:
+        sess.rollback()
+        raise
+
+
+# -- migrations ----------------------------------------------------------------------
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (idempotent)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def schema_is_current(eng: Engine) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(
+        alembic_config(eng.url.render_as_string(hide_password=False))
+    )
+    with eng.connect() as conn:
+        heads = set(MigrationContext.configure(conn).get_current_heads())
+    return heads == set(script.get_heads())

@@ -1,0 +1,19 @@
+"""Flask extensions, created unbound and initialised in create_app()."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+
+def _remote_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=_remote_address, headers_enabled=False)

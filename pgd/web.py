@@ -1,0 +1,126 @@
+"""Request-wide behaviour: sessions, language, security headers and error pages."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, Response, current_app, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pgd.extensions import login_manager
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Secure cookie whenever the request came over https (or when forced by config)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("FORCE_SECURE_COOKIES")) or request.is_secure
+
+
+def select_locale() -> str:
+    """Explicit choice (session, then account) before the browser's Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    if current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _load_user(session_id: str) -> object | None:
+    from pgd.accounts import services
+
+    raw_id, _, version = session_id.partition(":")
+    try:
+        user_id = uuid.UUID(raw_id)
+        wanted = int(version)
+    except ValueError:
+        return None
+    user = services.user_by_id(user_id)
+    if user is None or user.session_version != wanted:
+        return None  # password changed elsewhere: this session has ended
+    return user
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if current_user and current_user.is_authenticated:
+        h["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    if isinstance(error, CSRFError):
+        message = _(
+            "This form has expired or was sent from another page. Go back, reload the page "
+            "and try again."
+        )
+    elif code == 429:
+        message = _("Too many failed attempts. Wait 15 minutes and try again.")
+    elif code == 413:
+        message = _("What you sent is too large.")
+    elif code == 404:
+        message = _("This page does not exist, or you do not have access to it.")
+    elif code == 405:
+        message = _("This page cannot be used this way.")
+    elif code >= 500:
+        message = _("Something went wrong on our side. Your data is safe. Try again later.")
+    else:
+        message = _("This request could not be handled.")
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def _server_error(_error: Exception) -> tuple[str, int]:
+    message = _("Something went wrong on our side. Your data is safe. Try again later.")
+    return render_template("errors/error.html", code=500, message=message), 500
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=app.config["PROXY_COUNT"],
+            x_proto=app.config["PROXY_COUNT"],
+            x_host=app.config["PROXY_COUNT"],
+        )
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None  # type: ignore[assignment]
+    login_manager.session_protection = "basic"
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(500, _server_error)
+
+    @app.template_filter("profession")
+    def _profession(value: str) -> str:
+        from pgd.accounts.labels import profession_label
+
+        return profession_label(value)
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale())}
