@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, Response, current_app, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,6 +39,8 @@ class SessionInterface(SecureCookieSessionInterface):
 def select_locale() -> str:
     """Explicit choice (session, then account) before the browser's Accept-Language."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return "en" if "en" in languages else languages[0]  # the command line speaks English
     chosen = session.get("lang")
     if chosen in languages:
         return str(chosen)

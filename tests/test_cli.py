@@ -1,0 +1,73 @@
+"""Administrator commands: clinician accounts are made from the command line only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import PASSWORD, count_rows, login
+
+ARGS = ["create-clinician", "--email", "a.devries@praktijk.nl", "--name", "Anna de Vries",
+        "--profession", "poh", "--practice", "Huisartsenpraktijk De Linde", "--agb", "01234567"]
+
+
+def test_create_clinician_and_log_in(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=ARGS, env={"PGD_NEW_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    assert "Clinician account created" in result.output
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = login(client, "a.devries@praktijk.nl")
+    assert response.headers["Location"] == "/clinician"
+    body = client.get("/clinician").get_data(as_text=True)
+    assert "Anna de Vries" in body and "Huisartsenpraktijk De Linde" in body
+
+
+def test_create_clinician_prompts_for_password(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=ARGS, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), "a.devries@praktijk.nl").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--email": "not-an-email"}, "--email"),
+        ({"--profession": "chirurg"}, "--profession"),
+        ({"--agb": "12ab"}, "AGB code has 8 digits"),
+        ({"--name": "  "}, "--name"),
+        ({"password": "kort"}, "at least 10"),
+        ({"password": "wachtwoord123"}, "too common"),
+    ],
+)
+def test_create_clinician_bad_input_creates_nothing(app: Flask, change: dict[str, str], message: str) -> None:
+    args = list(ARGS)
+    for option, value in change.items():
+        if option in args:
+            args[args.index(option) + 1] = value
+    password = change.get("password", PASSWORD)
+    result = app.test_cli_runner().invoke(args=args, env={"PGD_NEW_PASSWORD": password})
+    assert result.exit_code != 0
+    assert message in result.output
+    assert count_rows(app, "users") == 0
+
+
+def test_create_clinician_duplicate_email(app: Flask, create_patient: Any) -> None:
+    create_patient(email="a.devries@praktijk.nl")
+    result = app.test_cli_runner().invoke(args=ARGS, env={"PGD_NEW_PASSWORD": PASSWORD})
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+    assert count_rows(app, "users") == 1
+    assert count_rows(app, "clinician_details") == 0
+
+
+def test_db_upgrade_is_idempotent(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["db-upgrade"])
+        assert result.exit_code == 0, result.output
+    from pgd import db
+
+    assert db.schema_is_current(app.extensions["pgd.engine"])

@@ -1,0 +1,69 @@
+"""Deny by default: every endpoint declares who may call it."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from pgd import policy
+
+
+def test_every_endpoint_declares_a_policy(app: Flask) -> None:
+    missing = [
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if policy.policy_of(app, rule.endpoint) not in policy.POLICIES
+    ]
+    assert missing == [], f"endpoints without a declared policy: {missing}"
+
+
+def test_an_undeclared_endpoint_answers_404(app: Flask) -> None:
+    @app.get("/forgot-to-declare")
+    def forgot() -> str:
+        return "patient data"
+
+    assert policy.policy_of(app, "forgot") is None
+    response = app.test_client().get("/forgot-to-declare")
+    assert response.status_code == 404
+    assert b"patient data" not in response.data
+
+
+def test_expected_policies(app: Flask) -> None:
+    expected = {
+        "accounts.index": "public",
+        "accounts.login": "public",
+        "accounts.register": "public",
+        "accounts.home": "patient",
+        "accounts.profile": "patient",
+        "accounts.change_password": "patient",
+        "sharing.clinician_home": "clinician",
+        "static": "public",
+    }
+    for endpoint, wanted in expected.items():
+        assert policy.policy_of(app, endpoint) == wanted, endpoint
+
+
+def test_no_route_module_queries_patient_tables_directly() -> None:
+    """One door to patient data: routes call services, never select() on tables."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "pgd"
+    offenders = []
+    for path in root.rglob("routes.py"):
+        text = path.read_text()
+        if "select(" in text or "sqlalchemy" in text or "db.session" in text:
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
+
+
+def test_only_pgd_crypto_imports_cryptography() -> None:
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "pgd"
+    pattern = re.compile(r"^\s*(from|import)\s+cryptography", re.MULTILINE)
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "crypto" not in p.relative_to(root).parts[:1] and pattern.search(p.read_text())
+    ]
+    assert offenders == []
