@@ -9,8 +9,19 @@ from flask import Flask
 
 from tests.conftest import PASSWORD, count_rows, login
 
-ARGS = ["create-clinician", "--email", "a.devries@praktijk.nl", "--name", "Anna de Vries",
-        "--profession", "poh", "--practice", "Huisartsenpraktijk De Linde", "--agb", "01234567"]
+ARGS = [
+    "create-clinician",
+    "--email",
+    "a.devries@praktijk.nl",
+    "--name",
+    "Anna de Vries",
+    "--profession",
+    "poh",
+    "--practice",
+    "Huisartsenpraktijk De Linde",
+    "--agb",
+    "01234567",
+]
 
 
 def test_create_clinician_and_log_in(app: Flask) -> None:
@@ -22,7 +33,8 @@ def test_create_clinician_and_log_in(app: Flask) -> None:
     response = login(client, "a.devries@praktijk.nl")
     assert response.headers["Location"] == "/clinician"
     body = client.get("/clinician").get_data(as_text=True)
-    assert "Anna de Vries" in body and "Huisartsenpraktijk De Linde" in body
+    assert "Anna de Vries" in body
+    assert "Huisartsenpraktijk De Linde" in body
 
 
 def test_create_clinician_prompts_for_password(app: Flask) -> None:
@@ -42,7 +54,9 @@ def test_create_clinician_prompts_for_password(app: Flask) -> None:
         ({"password": "wachtwoord123"}, "too common"),
     ],
 )
-def test_create_clinician_bad_input_creates_nothing(app: Flask, change: dict[str, str], message: str) -> None:
+def test_create_clinician_bad_input_creates_nothing(
+    app: Flask, change: dict[str, str], message: str
+) -> None:
     args = list(ARGS)
     for option, value in change.items():
         if option in args:

@@ -39,18 +39,36 @@ def _database_bytes(app: Flask) -> bytes:
     if pg_dump is None:
         pytest.fail("pg_dump is needed to check PostgreSQL at rest")
     dump = subprocess.run(
-        [pg_dump, "--data-only", "--inserts", "-h", url.host or "127.0.0.1",
-         "-p", str(url.port or 5432), "-U", url.username or "postgres", url.database],
-        check=True, capture_output=True,
+        [
+            pg_dump,
+            "--data-only",
+            "--inserts",
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            url.database,
+        ],
+        check=True,
+        capture_output=True,
     )
     return dump.stdout
 
 
 def test_name_and_birth_date_are_not_readable_in_the_database(client: Any, app: Flask) -> None:
-    response = post_form(client, "/register", {
-        "name": NAME, "email": "jansje@example.nl", "birth_date": "14-03-1950",
-        "password": PASSWORD, "confirm": PASSWORD,
-    })
+    response = post_form(
+        client,
+        "/register",
+        {
+            "name": NAME,
+            "email": "jansje@example.nl",
+            "birth_date": "14-03-1950",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     raw = _database_bytes(app)
     assert b"jansje@example.nl" in raw  # proves we are looking at the right database
@@ -67,7 +85,8 @@ def test_profile_ciphertext_moved_to_another_patient_fails(app: Flask, create_pa
     with app.app_context():
         sess = db.session()
         sealed = sess.execute(
-            text("SELECT name_sealed FROM profiles WHERE user_id = :id"), {"id": a.id.hex if sess.bind.dialect.name == "sqlite" else a.id}
+            text("SELECT name_sealed FROM profiles WHERE user_id = :id"),
+            {"id": a.id.hex if sess.bind.dialect.name == "sqlite" else a.id},
         ).scalar_one()
         sess.execute(
             text("UPDATE profiles SET name_sealed = :s WHERE user_id = :id"),
@@ -94,7 +113,9 @@ def test_restart_keeps_data(make_app: Callable[..., Flask], create_patient: Any)
     assert NAME in client.get("/home").get_data(as_text=True)
 
 
-def test_wrong_master_key_refuses_to_start(app: Flask, make_app: Callable[..., Flask], create_patient: Any) -> None:
+def test_wrong_master_key_refuses_to_start(
+    app: Flask, make_app: Callable[..., Flask], create_patient: Any
+) -> None:
     create_patient()
     path = Path(app.instance_path) / "master_keys.json"
     ring = KeyRing.load(path)
@@ -104,7 +125,9 @@ def test_wrong_master_key_refuses_to_start(app: Flask, make_app: Callable[..., F
         make_app()
 
 
-def test_other_installations_key_refuses_to_start(app: Flask, make_app: Callable[..., Flask], create_patient: Any) -> None:
+def test_other_installations_key_refuses_to_start(
+    app: Flask, make_app: Callable[..., Flask], create_patient: Any
+) -> None:
     create_patient()
     path = Path(app.instance_path) / "master_keys.json"
     path.write_text(KeyRing.generate().to_json())
@@ -123,7 +146,9 @@ def test_missing_master_key_with_data_refuses_and_creates_nothing(
     assert not path.exists()
 
 
-@pytest.mark.parametrize("content", ["", "{}", "garbage", '{"current": "k1", "keys": {"k1": "AAAA"}}'])
+@pytest.mark.parametrize(
+    "content", ["", "{}", "garbage", '{"current": "k1", "keys": {"k1": "AAAA"}}']
+)
 def test_tampered_key_file_refuses_to_start(
     app: Flask, make_app: Callable[..., Flask], content: str
 ) -> None:
@@ -132,7 +157,9 @@ def test_tampered_key_file_refuses_to_start(
         make_app()
 
 
-def test_wrapped_data_key_altered_in_database_fails_to_open(app: Flask, create_patient: Any) -> None:
+def test_wrapped_data_key_altered_in_database_fails_to_open(
+    app: Flask, create_patient: Any
+) -> None:
     user = create_patient()
     with app.app_context():
         sess = db.session()
@@ -211,9 +238,11 @@ def test_interrupted_rotation_can_be_resumed(
     ring = restarted.extensions["pgd.keyring"]
     assert len(ring.keys) == 2
     with restarted.app_context():
-        by_key = json.loads(json.dumps(
-            [r for r in db.session().execute(text("SELECT kek_id FROM data_keys")).scalars()]
-        ))
+        by_key = json.loads(
+            json.dumps(
+                [r for r in db.session().execute(text("SELECT kek_id FROM data_keys")).scalars()]
+            )
+        )
     assert set(by_key) == set(ring.keys)  # half done
     with restarted.test_request_context():
         assert [services.profile_of(u.id).name for u in users] == [f"P {i}" for i in range(7)]

@@ -1,0 +1,89 @@
+"""Browser fixtures: the app served on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Chromium comes from the system (/usr/bin/chromium), never from `playwright install`.
+Without it the browser tests skip; under CI=true they fail instead, so a CI image that
+lost its browser cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
+    if IN_CI:
+        pytest.fail("CI=true requires the browser tests to run. " + message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app, migrated SQLite in a fresh instance folder, on a free local port."""
+    from werkzeug.serving import make_server
+
+    from pgd import create_app, db
+
+    instance = tmp_path_factory.mktemp("browser-instance")
+    # Migrate first: create_app() checks the master key ring against the database.
+    db.upgrade(f"sqlite:///{instance / 'pgd.sqlite3'}")
+    app = create_app({"INSTANCE_PATH": str(instance), **FAST_HASHING})
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="pgd-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["pgd.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh context (no cookies) per test, in Dutch like most of our users' browsers."""
+    context = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
