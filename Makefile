@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup setup-test catalogs chromium postgres lint bench demo clean
+.PHONY: run test setup setup-test catalogs messages chromium postgres lint bench clean
 
 ## make run: set up (venv, dependencies, catalogues, keys, migrations) and serve on :5000
 run: setup
@@ -49,6 +49,11 @@ postgres:
 	  command -v pg_ctlcluster >/dev/null 2>&1 && \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
+
+## make messages: after changing user-facing text, refresh the catalogues, then translate nl
+messages: $(VENV)/.base
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o pgd/translations/messages.pot .
+	$(BIN)/pybabel update -i pgd/translations/messages.pot -d pgd/translations --no-fuzzy-matching --ignore-obsolete
 
 lint: setup-test
 	$(BIN)/ruff check .

@@ -79,6 +79,12 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _login_wait_minutes() -> int:
+    from limits import parse
+
+    return max(1, parse(current_app.config["LOGIN_LIMIT_ACCOUNT"]).get_expiry() // 60)
+
+
 def _error_page(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     if isinstance(error, CSRFError):
@@ -87,17 +93,24 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
             "and try again."
         )
     elif code == 429:
-        message = _("Too many failed attempts. Wait 15 minutes and try again.")
+        message = _(
+            "Too many failed attempts. For your safety you have to wait %(minutes)d minutes "
+            "before you try again.",
+            minutes=_login_wait_minutes(),
+        )
     elif code == 413:
-        message = _("What you sent is too large.")
+        message = _(
+            "What you sent is too large (more than %(mb)d MB). Send less at a time.",
+            mb=max(1, current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
+        )
     elif code == 404:
         message = _("This page does not exist, or you do not have access to it.")
     elif code == 405:
-        message = _("This page cannot be used this way.")
+        message = _("This page cannot be opened this way. Use the buttons and links on the site.")
     elif code >= 500:
         message = _("Something went wrong on our side. Your data is safe. Try again later.")
     else:
-        message = _("This request could not be handled.")
+        message = _("This did not work. Go back and try again.")
     return render_template("errors/error.html", code=code, message=message), code
 
 
@@ -133,4 +146,13 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale())}
+        from pgd.accounts.passwords import MIN_LENGTH
+
+        return {
+            "current_locale": str(get_locale()),
+            "password_hint": _(
+                "At least %(n)d characters. Tip: a short sentence of four or five words that "
+                "only you know.",
+                n=MIN_LENGTH,
+            ),
+        }

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 def profession_label(code: str) -> str:
     labels = {
-        "poh": _("practice nurse (POH)"),
-        "huisarts": _("GP (huisarts)"),
+        "poh": _("practice support worker (POH)"),
+        "huisarts": _("GP"),
         "praktijkverpleegkundige": _("practice nurse"),
         "dietist": _("dietitian"),
         "verpleegkundige": _("nurse"),

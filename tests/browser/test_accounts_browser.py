@@ -40,7 +40,7 @@ def test_register_logout_login_and_switch_to_english(page: Page, live_server: st
     # Register by the labels a person reads.
     page.get_by_role("link", name="Account aanmaken").first.click()
     expect(page).to_have_url(live_server + "/register")
-    page.get_by_label("Je naam", exact=True).fill(NAME)
+    page.get_by_label("Uw naam", exact=True).fill(NAME)
     page.get_by_label("E-mailadres", exact=True).fill(EMAIL)
     page.get_by_label("Geboortedatum (niet verplicht)", exact=True).fill("14-03-1950")
     page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
