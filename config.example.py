@@ -20,6 +20,10 @@ SECRET_KEY = None
 # terminates TLS and PROXY_COUNT is not set.
 FORCE_SECURE_COOKIES = False
 
+# A login ends after this many minutes without activity, and after this many hours at most.
+SESSION_IDLE_MINUTES = 30
+SESSION_MAX_HOURS = 12
+
 # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
 PROXY_COUNT = 0
 
@@ -27,6 +31,9 @@ PROXY_COUNT = 0
 # per client address. Only failures count.
 LOGIN_LIMIT_ACCOUNT = "10 per 15 minutes"
 LOGIN_LIMIT_IP = "10 per 15 minutes"
+
+# New accounts per client address.
+REGISTER_LIMIT_IP = "20 per hour"
 
 # Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
 # (shared by every worker and host).

@@ -9,6 +9,8 @@ from sqlalchemy import engine_from_config, pool
 
 import pgd.accounts.models  # noqa: F401  (register tables on Base.metadata)
 import pgd.crypto.models  # noqa: F401
+import pgd.measurements.import_models  # noqa: F401
+import pgd.measurements.models  # noqa: F401
 from pgd.db import Base
 
 config = context.config

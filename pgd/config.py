@@ -24,9 +24,14 @@ class Defaults:
     FORCE_SECURE_COOKIES = False
     # Number of reverse proxies in front of the app (0 = none); enables ProxyFix.
     PROXY_COUNT = 0
+    # A login ends after this many minutes without a request, and after this many hours.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
     # Login limits (Flask-Limiter syntax). Counted on failed attempts only.
     LOGIN_LIMIT_ACCOUNT = "10 per 15 minutes"
     LOGIN_LIMIT_IP = "10 per 15 minutes"
+    # Registrations per client address (each costs an argon2 hash).
+    REGISTER_LIMIT_IP = "20 per hour"
     RATELIMIT_STORAGE = "memory://"
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     ARGON2_TIME_COST = 3
@@ -45,6 +50,8 @@ _INT_SETTINGS = {
     "ARGON2_MEMORY_COST",
     "ARGON2_PARALLELISM",
     "MAX_CONTENT_LENGTH",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
 }
 _BOOL_SETTINGS = {"FORCE_SECURE_COOKIES"}
 

@@ -74,6 +74,7 @@ def session() -> Session:
 
 def _close_session(_exc: BaseException | None) -> None:
     sess = g.pop("db_session", None)
+    g.pop("pgd_ciphers", None)
     if sess is not None:
         sess.rollback()
         sess.close()
@@ -88,6 +89,7 @@ def transaction() -> Iterator[Session]:
         sess.commit()
     except BaseException:
         sess.rollback()
+        g.pop("pgd_ciphers", None)  # a data key created in this transaction is gone too
         raise
 
 
@@ -104,7 +106,7 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (idempotent)."""
     from alembic import command
 

@@ -13,8 +13,11 @@ from flask import Flask, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-Policy = Literal["public", "patient", "clinician", "admin"]
-POLICIES: tuple[Policy, ...] = ("public", "patient", "clinician", "admin")
+Policy = Literal["public", "patient", "clinician", "admin", "api"]
+POLICIES: tuple[Policy, ...] = ("public", "patient", "clinician", "admin", "api")
+# "api" endpoints authenticate a bearer token, not a session: the API blueprint's own
+# before_request does that. Only that blueprint may declare it.
+API_BLUEPRINT = "api"
 ATTR = "_pgd_policy"
 # Endpoints that Flask itself adds.
 BUILTIN: dict[str, Policy] = {"static": "public"}
@@ -34,6 +37,7 @@ public = _declare("public")
 patient = _declare("patient")
 clinician = _declare("clinician")
 admin = _declare("admin")
+api = _declare("api")
 
 
 def policy_of(app: Flask, endpoint: str) -> Policy | None:
@@ -52,6 +56,11 @@ def enforce() -> ResponseReturnValue | None:
     if policy is None:
         abort(404)
     if policy == "public":
+        return None
+    if policy == "api":
+        # No session login: the API blueprint checks the token. Elsewhere nothing would.
+        if request.blueprint != API_BLUEPRINT:
+            abort(404)
         return None
     if not current_user.is_authenticated:
         login_manager = current_app.login_manager  # type: ignore[attr-defined]

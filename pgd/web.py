@@ -8,6 +8,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     has_request_context,
     render_template,
     request,
@@ -27,6 +28,9 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
+
+
+CSP_CHARTS = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -61,15 +65,20 @@ def _load_user(session_id: str) -> object | None:
     user = services.user_by_id(user_id)
     if user is None or user.session_version != wanted:
         return None  # password changed elsewhere: this session has ended
+    from pgd.accounts import sessions
+
+    if not sessions.is_active(user.id):
+        return None  # logged out, idle too long, or too old
     return user
 
 
 def _security_headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
+    # plotly.js injects its stylesheet; chart pages allow inline *styles* (never scripts).
+    h.setdefault("Content-Security-Policy", CSP_CHARTS if g.get("csp_inline_styles") else CSP)
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("X-Frame-Options", "DENY")
-    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("Referrer-Policy", "same-origin")  # CSRF checks need a same-site Referer
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
@@ -80,9 +89,9 @@ def _security_headers(response: Response) -> Response:
 
 
 def _login_wait_minutes() -> int:
-    from limits import parse
+    from pgd.accounts import throttle
 
-    return max(1, parse(current_app.config["LOGIN_LIMIT_ACCOUNT"]).get_expiry() // 60)
+    return throttle.wait_minutes()
 
 
 def _error_page(error: HTTPException) -> tuple[str, int]:
@@ -135,6 +144,27 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(500, _server_error)
+
+    @app.template_filter("local")
+    def _local(value: object, fmt: str = "medium") -> str:
+        from flask_babel import format_datetime
+
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("day")
+    def _day(value: object) -> str:
+        from flask_babel import format_date
+
+        return format_date(value, "long") if value else ""
+
+    @app.template_filter("num")
+    def _num(value: object, digits: int = 1) -> str:
+        from flask_babel import format_decimal
+
+        if value is None:
+            return ""
+        pattern = "#,##0." + "0" * digits if digits else "#,##0"
+        return format_decimal(value, format=pattern)
 
     @app.template_filter("profession")
     def _profession(value: str) -> str:

@@ -23,6 +23,7 @@ from pgd.crypto.core import (
     RecordCipher,
     new_data_key,
 )
+from pgd.crypto.core import token_digest as _token_digest
 from pgd.crypto.models import DataKey, MasterKeyCheck
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "cipher_for",
     "init_app",
     "shred",
+    "token_digest",
 ]
 
 
@@ -45,6 +47,7 @@ class Category(StrEnum):
     WEIGHT = "weight"
     GLUCOSE = "glucose"
     GOALS = "goals"
+    IMPORTS = "imports"  # CSV rows waiting for the patient to confirm; never shared
 
 
 def key_file(app: Flask) -> Path:
@@ -53,7 +56,18 @@ def key_file(app: Flask) -> Path:
 
 
 def ring() -> KeyRing:
-    return current_app.extensions["pgd.keyring"]  # type: ignore[no-any-return]
+    """The key ring, re-read when the key file changed (a rotation by the administrator
+    must reach running workers: they would otherwise wrap under a retired key)."""
+    app = current_app
+    path = key_file(app)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise MasterKeyError(f"The master key file {path} has disappeared.") from None
+    if mtime != app.extensions.get("pgd.keyring_mtime"):
+        app.extensions["pgd.keyring"] = KeyRing.load(path)
+        app.extensions["pgd.keyring_mtime"] = mtime
+    return app.extensions["pgd.keyring"]  # type: ignore[no-any-return]
 
 
 def _tables_exist(sess: Session) -> bool:
@@ -85,6 +99,7 @@ def init_app(app: Flask) -> None:
         else:
             keyring = KeyRing.create_file(path)
         app.extensions["pgd.keyring"] = keyring
+        app.extensions["pgd.keyring_mtime"] = path.stat().st_mtime_ns
         verify_ring(sess, keyring)
 
 
@@ -151,3 +166,17 @@ def shred(owner_id: uuid.UUID) -> int:
     result = sess.execute(delete(DataKey).where(DataKey.owner_id == owner_id))
     g.pop("pgd_ciphers", None)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def token_digest(token: str) -> str:
+    """Digest under a key derived from the app secret (rotating SECRET_KEY revokes tokens)."""
+    secret = current_app.extensions.get("pgd.token_key")
+    if secret is None:
+        import hashlib
+        import hmac
+
+        secret = hmac.new(
+            current_app.config["SECRET_KEY"].encode(), b"pgd.api-token.v1", hashlib.sha256
+        ).digest()
+        current_app.extensions["pgd.token_key"] = secret
+    return _token_digest(secret, token)

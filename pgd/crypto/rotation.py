@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pgd import db
-from pgd.crypto import _ensure_check, key_file
+from pgd.crypto import _ensure_check, key_file, ring
 from pgd.crypto.core import KeyRing, MasterKeyError
 from pgd.crypto.models import DataKey, MasterKeyCheck
 
@@ -27,7 +27,7 @@ class RotationResult:
 def rotate(app: Flask, *, add_key: bool = True, batch_size: int = 500) -> RotationResult:
     """Add a new current master key (unless add_key=False) and re-wrap every data key."""
     path: Path = key_file(app)
-    keyring: KeyRing = app.extensions["pgd.keyring"]
+    keyring: KeyRing = ring()
     sess = db.session()
     if add_key:
         keyring = keyring.with_new_key()
@@ -53,7 +53,7 @@ def rotate(app: Flask, *, add_key: bool = True, batch_size: int = 500) -> Rotati
 
 def retire(app: Flask, key_id: str) -> None:
     """Remove an old master key from the ring once no data key depends on it."""
-    keyring: KeyRing = app.extensions["pgd.keyring"]
+    keyring: KeyRing = ring()
     if key_id not in keyring.keys:
         raise MasterKeyError(f"Master key {key_id!r} is not in the ring.")
     sess = db.session()
@@ -64,6 +64,9 @@ def retire(app: Flask, key_id: str) -> None:
             "--resume first."
         )
     keyring = keyring.without(key_id)
+    # Checked again inside the same transaction that removes the key's check row.
+    if sess.scalar(select(func.count()).select_from(DataKey).where(DataKey.kek_id == key_id)):
+        raise MasterKeyError(f"A data key was wrapped by {key_id!r} meanwhile; run again.")
     keyring.save(key_file(app))
     app.extensions["pgd.keyring"] = keyring
     check = sess.get(MasterKeyCheck, key_id)
