@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     crypto.init_app(app)
 
     from pgd.accounts import bp as accounts_bp
+    from pgd.api import bp as api_bp
     from pgd.goals import bp as goals_bp
     from pgd.measurements import bp as measurements_bp
     from pgd.sharing import bp as sharing_bp
@@ -59,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(measurements_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 
     from pgd import cli
 

@@ -71,3 +71,36 @@ def register(app: Flask) -> None:
         except services.DuplicateEmail:
             raise click.ClickException(f"An account with e-mail {email} already exists.") from None
         click.echo(f"Clinician account created: {user.email} ({profession}).")
+
+    @app.cli.command("seed-demo")
+    @click.option("--email", default="demo@voorbeeldpraktijk.nl", show_default=True)
+    @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120))
+    @click.option(
+        "--seed", default=2026, show_default=True, help="Random seed (same data each time)."
+    )
+    def seed_demo(email: str, months: int, seed: int) -> None:
+        """Create a demo patient with months of realistic measurements."""
+        import random
+        import secrets
+        from datetime import date, timedelta
+
+        from pgd.accounts import services
+        from pgd.measurements import demo
+        from pgd.measurements import services as measurements
+        from pgd.measurements import settings as patient_settings
+        from pgd.measurements.models import Source
+
+        password = "demo-" + secrets.token_urlsafe(9)
+        try:
+            user = services.register_patient(email, password, "Demo Patiënt", date(1956, 5, 17))
+        except services.DuplicateEmail:
+            raise click.ClickException(
+                f"{email} already exists. Choose another address with --email."
+            ) from None
+        patient_settings.save(user, user.id, patient_settings.Settings(height_cm=176.0))
+        end = date.today()
+        start = end - timedelta(days=round(months * 30.4))
+        items = demo.generate(start, end, random.Random(seed))  # noqa: S311 - demo data, not secrets
+        result = measurements.add_many(user, user.id, items, Source.DEMO)
+        click.echo(f"Demo patient created with {result.added} measurements.")
+        click.echo(f"Log in at http://127.0.0.1:5000/login as {email} with password: {password}")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from tests.conftest import PASSWORD, count_rows, login, post_form
 
@@ -308,13 +309,15 @@ def test_clinician_home_is_empty_and_shows_who_is_logged_in(
 
 
 def test_clinicians_cannot_self_register(client: FlaskClient, app: Flask) -> None:
-    register(client)
+    register(client, role="clinician", profession="poh", agb_code="01234567")
     with app.app_context():
         from pgd import db
         from pgd.accounts.models import User
 
         roles = {u.role for u in db.session().query(User)}
+        details = db.session().execute(text("SELECT count(*) FROM clinician_details")).scalar()
     assert roles == {"patient"}
+    assert details == 0
 
 
 def test_security_headers_on_every_response(client: FlaskClient) -> None:
@@ -325,7 +328,7 @@ def test_security_headers_on_every_response(client: FlaskClient) -> None:
         assert "script-src 'self'" in csp
         assert "unsafe-inline" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_session_cookie_flags(client: FlaskClient, create_patient: Any) -> None:

@@ -69,3 +69,36 @@ class ClinicianDetails(Base):
     profession: Mapped[str] = mapped_column(String(32))
     practice: Mapped[str | None] = mapped_column(String(200))
     agb_code: Mapped[str | None] = mapped_column(String(8))
+
+
+class ApiToken(Base):
+    """A personal API token (for a meter app). Only a keyed hash is stored; shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(60))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """One row per login, so logging out (or idling) ends it on the server too:
+    a copied cookie is worthless after logout."""
+
+    __tablename__ = "login_sessions"
+
+    # SHA-256 of the random token held in the signed cookie; the token itself is not stored.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

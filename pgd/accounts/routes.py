@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from pgd import policy
-from pgd.accounts import bp, services
+from pgd.accounts import bp, services, sessions, throttle
 from pgd.accounts.forms import (
     ChangePasswordForm,
     LanguageForm,
@@ -25,7 +36,7 @@ def _home_for(user: object) -> str:
     role = getattr(user, "role", None)
     if role == Role.CLINICIAN:
         return url_for("sharing.clinician_home")
-    return url_for("accounts.home")
+    return url_for("measurements.dashboard_page")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -50,6 +61,11 @@ def index() -> Response | str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @policy.public
+@limiter.limit(
+    lambda: current_app.config["REGISTER_LIMIT_IP"],
+    key_func=lambda: "register:" + throttle.client_address(),
+    methods=["POST"],
+)
 def register() -> Response | str:
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))  # type: ignore[return-value]
@@ -69,54 +85,41 @@ def register() -> Response | str:
         else:
             if "lang" in session:
                 services.set_locale(user, session["lang"])
-            login_user(user)
+            _begin_session(user)
             flash(_("Welcome! Your account has been created."), "success")
-            return redirect(url_for("accounts.home"))  # type: ignore[return-value]
+            return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
     return render_template("accounts/register.html", form=form)
 
 
-def _account_key() -> str:
-    return "account:" + services.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _ip_key() -> str:
-    return "ip:" + (request.remote_addr or "unknown")
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
+def _begin_session(user: object) -> None:
+    """A fresh session for every login: nothing planted before it survives."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    sessions.start(user.id)  # type: ignore[attr-defined]
+    if getattr(user, "locale", None):
+        session["lang"] = user.locale  # type: ignore[attr-defined]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @policy.public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_IP"],
-    key_func=_ip_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-ip",
-)
-def login() -> Response | str | tuple[str, int]:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(_home_for(current_user))  # type: ignore[return-value]
+        return redirect(_home_for(current_user))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = _safe_next(request.args.get("next"))
     if form.validate_on_submit():
+        account = services.normalise_email(form.email.data)
+        if not throttle.attempt(account):
+            abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()
-            login_user(user)
-            if user.locale:
-                session["lang"] = user.locale
-            return redirect(_safe_next(form.next.data) or _home_for(user))  # type: ignore[return-value]
+            throttle.succeeded(account)
+            _begin_session(user)
+            return redirect(_safe_next(form.next.data) or _home_for(user))
         # One message for an unknown e-mail and a wrong password: no account enumeration.
         form.password.errors = [_("The e-mail address or the password is not right. Try again.")]
         return render_template("accounts/login.html", form=form), 401
@@ -127,19 +130,13 @@ def login() -> Response | str | tuple[str, int]:
 @policy.public
 def logout() -> Response:
     lang = session.get("lang")
+    sessions.end()
     logout_user()
     session.clear()
     if lang:
         session["lang"] = lang
     flash(_("You are logged out."), "success")
     return redirect(url_for("accounts.login"))  # type: ignore[return-value]
-
-
-@bp.get("/home")
-@policy.patient
-def home() -> str:
-    profile = services.profile_of(current_user.id)
-    return render_template("accounts/home.html", profile=profile)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -158,6 +155,9 @@ def _change_password() -> Response | str:
     profile = services.profile_of(current_user.id)
     form = ChangePasswordForm(email=current_user.email, name=profile.name)
     if form.validate_on_submit():
+        account = current_user.email
+        if not throttle.attempt(account):
+            abort(429)
         try:
             services.change_password(
                 current_user._get_current_object(),
@@ -167,6 +167,7 @@ def _change_password() -> Response | str:
         except services.AccountError:
             form.current_password.errors = [_("Your current password is not right.")]
         else:
+            throttle.succeeded(account)
             # This session continues under the new version; all others end.
             login_user(current_user._get_current_object())
             flash(
@@ -186,7 +187,7 @@ def profile() -> Response | str:
             current_user._get_current_object(), form.name.data, form.birth_date.data
         )
         flash(_("Your details have been saved."), "success")
-        return redirect(url_for("accounts.home"))  # type: ignore[return-value]
+        return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
     return render_template("accounts/profile.html", form=form)
 
 

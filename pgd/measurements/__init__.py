@@ -1,5 +1,7 @@
-"""Blood pressure, weight and glucose: entry, charts, CSV and statistics (issue 3)."""
+"""Blood pressure, weight and glucose: entry, charts, CSV and statistics."""
 
 from flask import Blueprint
 
 bp = Blueprint("measurements", __name__)
+
+from pgd.measurements import chart_routes, import_routes, routes  # noqa: E402,F401  (registers views on bp)

@@ -1,0 +1,165 @@
+"""Personal API tokens (for a meter app): create, list, revoke, and check one per request.
+
+Only a keyed hash of a token is stored (HMAC-SHA256 under a key derived from SECRET_KEY),
+so checking a token is one indexed lookup by digest, never a slow password hash, and a
+copy of the database does not hand out working tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+
+from pgd import crypto, db
+from pgd.accounts.models import ApiToken, Role, User
+from pgd.accounts.services import AccountError
+from pgd.sharing.policy import Principal
+
+TOKEN_PREFIX = "pgd_"  # noqa: S105  (a public marker, not a secret)
+NAME_MAX = 60
+MAX_ACTIVE = 20
+# last_used_at is a hint for the patient, not an audit trail: writing it on every request
+# would turn each read into a write, so it is refreshed at most once per interval.
+TOUCH_INTERVAL = timedelta(minutes=1)
+_SHAPE = re.compile(r"^pgd_[A-Za-z0-9_-]{43}$")
+
+
+class NotFound(LookupError):
+    """No such active token of this patient (the caller answers 404)."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the settings page shows of a token: never the token itself."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """The patient a bearer token speaks for; services only need .id and .role."""
+
+    id: uuid.UUID
+    role: str
+    token_id: uuid.UUID
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything PGD stores is UTC."""
+    if when is None or when.tzinfo is not None:
+        return when
+    return when.replace(tzinfo=UTC)
+
+
+def _info(row: ApiToken) -> TokenInfo:
+    return TokenInfo(
+        row.id,
+        row.name,
+        row.prefix,
+        _aware(row.created_at),  # type: ignore[arg-type]
+        _aware(row.last_used_at),
+    )
+
+
+def clean_name(name: str) -> str:
+    value = " ".join((name or "").split())
+    if not value:
+        raise AccountError("name", "empty")
+    if len(value) > NAME_MAX:
+        raise AccountError("name", "too_long")
+    return value
+
+
+def active(user_id: uuid.UUID) -> list[TokenInfo]:
+    """The patient's tokens that still work, newest first."""
+    rows = db.session().scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    )
+    return [_info(row) for row in rows]
+
+
+def get_active(user_id: uuid.UUID, token_id: uuid.UUID) -> TokenInfo:
+    row = db.session().scalar(
+        select(ApiToken).where(
+            ApiToken.id == token_id,
+            ApiToken.user_id == user_id,
+            ApiToken.revoked_at.is_(None),
+        )
+    )
+    if row is None:
+        raise NotFound(token_id)
+    return _info(row)
+
+
+def create(principal: Principal, name: str) -> tuple[TokenInfo, str]:
+    """Make a token for a patient; the raw token is returned here once and never stored."""
+    if principal.role != Role.PATIENT:
+        raise NotFound(principal.id)
+    clean = clean_name(name)
+    if len(active(principal.id)) >= MAX_ACTIVE:
+        raise AccountError("name", "too_many")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        id=db.new_id(),
+        user_id=principal.id,
+        name=clean,
+        digest=crypto.token_digest(raw),
+        prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
+        created_at=db.utcnow(),
+    )
+    with db.transaction() as sess:
+        sess.add(row)
+    return _info(row), raw
+
+
+def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    """Stops the token at once: the next request with it answers 401."""
+    with db.transaction() as sess:
+        result = sess.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                ApiToken.user_id == user_id,
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=db.utcnow())
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(token_id)
+
+
+# Core, not ORM: the one query every API request makes, compiled once.
+_TOKENS = ApiToken.__table__
+_USERS = User.__table__
+_LOOKUP = (
+    select(_TOKENS.c.id, _TOKENS.c.user_id, _TOKENS.c.last_used_at, _USERS.c.role)
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id))
+    .where(_TOKENS.c.digest == bindparam("digest"), _TOKENS.c.revoked_at.is_(None))
+)
+
+
+def authenticate(raw: str) -> ApiPrincipal | None:
+    """One indexed lookup by keyed digest; None for an unknown, revoked or malformed token."""
+    if not _SHAPE.fullmatch(raw):
+        return None
+    sess = db.session()
+    found = sess.execute(_LOOKUP, {"digest": crypto.token_digest(raw)}).first()
+    if found is None or found.role != Role.PATIENT:
+        return None
+    now = db.utcnow()
+    last = _aware(found.last_used_at)
+    if last is None or now - last >= TOUCH_INTERVAL:
+        with db.transaction():
+            sess.execute(update(ApiToken).where(ApiToken.id == found.id).values(last_used_at=now))
+    return ApiPrincipal(found.user_id, found.role, found.id)

@@ -1,0 +1,97 @@
+"""Bearer-token check for every "api" endpoint, with a limit on failed checks per address.
+
+Runs as the blueprint's before_request (pgd.policy lets "api" endpoints pass without a
+session login). The failure limit is checked with the rate limiter's own storage and
+strategy, so it is shared across workers when Redis is configured, and a request with a
+valid key costs one in-memory test, not Flask-Limiter's full per-request machinery.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from functools import lru_cache
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from limits import RateLimitItem, parse
+
+from pgd import policy
+from pgd.accounts import tokens
+from pgd.api import bp
+from pgd.api.problems import Problem, unauthorized
+from pgd.extensions import limiter
+
+log = logging.getLogger(__name__)
+# Failed key checks (any 401) per client address; a valid key never counts.
+AUTH_FAILURE_LIMIT = "30 per minute"
+SCOPE = "api-auth-failures"
+
+
+@lru_cache(maxsize=8)
+def _item(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def _limit() -> RateLimitItem:
+    return _item(current_app.config.get("API_AUTH_FAILURE_LIMIT", AUTH_FAILURE_LIMIT))
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _refuse_if_over_limit() -> None:
+    if not limiter.enabled:
+        return
+    item = _limit()
+    try:
+        if limiter.limiter.test(item, SCOPE, _address()):
+            return
+        reset = limiter.limiter.get_window_stats(item, SCOPE, _address()).reset_time
+    except Exception:  # storage down: keys are still checked, only the brake is off
+        log.exception("API failure limit unavailable")
+        return
+    raise Problem(
+        429,
+        _(
+            "Too many requests with a wrong API key came from your address. "
+            "Wait a few minutes and try again."
+        ),
+        headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))},
+    )
+
+
+def _count_failure() -> None:
+    if not limiter.enabled:
+        return
+    try:
+        limiter.limiter.hit(_limit(), SCOPE, _address())
+    except Exception:
+        log.exception("API failure limit unavailable")
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every "api" endpoint needs a working bearer token; the principal lands in g."""
+    if policy.policy_of(current_app, request.endpoint or "") != "api":
+        return
+    _refuse_if_over_limit()
+    scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        _count_failure()
+        raise unauthorized(missing=True)
+    principal = tokens.authenticate(raw.strip())
+    if principal is None:
+        _count_failure()
+        raise unauthorized(missing=False)
+    g.api_principal = principal
+
+
+def principal() -> tokens.ApiPrincipal:
+    """The patient of this request's token; refuses if authenticate() did not run."""
+    found = g.get("api_principal")
+    if found is None:
+        raise unauthorized(missing=True)
+    return found  # type: ignore[no-any-return]

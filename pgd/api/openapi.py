@@ -1,0 +1,505 @@
+"""The OpenAPI 3.1 document of /api/v1, written by hand next to the code it describes.
+
+Ranges and choices come from the validator and the value types, so the document and
+the checks cannot drift apart; tests/api runs schemathesis against this document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import orjson
+
+from pgd.api.payloads import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, TIME_EXAMPLE
+from pgd.measurements import validation
+from pgd.measurements.models import Source
+from pgd.measurements.values import MGDL_PER_MMOL, Arm, Moment
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+DESCRIPTION = f"""\
+Send and read your own measurements from an app, for example the app of a blood pressure
+monitor or glucose meter.
+
+**Authentication.** Make a personal API key in PGD under *Settings → API keys* and send it
+with every request: `Authorization: Bearer pgd_…`. A revoked or unknown key answers 401.
+After too many failed key checks from one address, requests answer 429 for a while.
+
+**Numbers** may be JSON numbers or text; a decimal comma is fine (`"7,4"`), as Dutch
+people type it. Blood pressure and pulse are whole numbers.
+
+**Times** are RFC 3339 with an offset (`{TIME_EXAMPLE}` or `…Z`), at most 10 minutes in
+the future. They are stored to the second and returned in UTC.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`). Wrong field values
+answer 422 with `errors`: one plain-language message per field, in Dutch or English
+(`Accept-Language`). Every path also answers an undocumented method with 405 and an
+`Allow` header, and an unknown path under /api/v1 with 404, both as problem details.
+
+**Alarming values** (blood pressure 180/110 or higher, glucose below 3.9 or above 15
+mmol/L) are saved, and the response carries `advice` to show to the person.
+"""
+
+
+def _number(
+    whole: bool, bounds: tuple[float, float], unit: str, example: str, *, required: bool = True
+) -> dict[str, Any]:
+    low, high = bounds
+    branches: list[dict[str, Any]] = [
+        {"type": "integer" if whole else "number", "minimum": low, "maximum": high},
+        {
+            "type": "string",
+            "description": "The number as text; a decimal comma is allowed.",
+            "examples": [example],
+        },
+    ]
+    if not required:
+        branches.append({"type": "null"})
+    kind = "A whole number" if whole else "A number"
+    return {
+        "description": f"{kind} of {unit}, {low:g} to {high:g}."
+        + ("" if required else ' Optional: leave it out, or send null or "".'),
+        "oneOf": branches,
+    }
+
+
+def _choice(values: list[str], description: str, default: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": ["string", "null"],
+        "enum": [*values, None],
+        "description": description,
+    }
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
+MG_BOUNDS = (
+    round(validation.GLUCOSE_MMOL[0] * MGDL_PER_MMOL),
+    round(validation.GLUCOSE_MMOL[1] * MGDL_PER_MMOL),
+)
+MOMENTS = [m.value for m in Moment]
+ARMS = [a.value for a in Arm]
+
+TAKEN_AT_IN = {
+    "type": "string",
+    "format": "date-time",
+    "description": "When you measured: RFC 3339 with an offset, at most 10 minutes ahead.",
+    "examples": [TIME_EXAMPLE],
+}
+NOTE_IN = {
+    "type": ["string", "null"],
+    "maxLength": validation.NOTE_MAX,
+    "description": f"Optional note, at most {validation.NOTE_MAX} characters.",
+}
+
+
+def _input(kind: str, required: list[str], fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["type", "taken_at", *required],
+        "properties": {
+            "type": {"const": kind},
+            "taken_at": TAKEN_AT_IN,
+            "note": NOTE_IN,
+            **fields,
+        },
+    }
+
+
+COMMON_OUT = {
+    "id": {"type": "string", "format": "uuid"},
+    "taken_at": {"type": "string", "format": "date-time", "description": "UTC."},
+    "note": {"type": "string"},
+    "source": {
+        "enum": [s.value for s in Source],
+        "description": "How it was entered: web form, CSV import, this API, demo.",
+    },
+    "advice": {"type": "array", "items": {"$ref": "#/components/schemas/Advice"}},
+}
+
+
+def _output(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    properties = {"type": {"const": kind}, **COMMON_OUT, **fields}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _problem_response(
+    description: str, headers: dict[str, Any] | None = None, schema: str = "Problem"
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM: {"schema": _ref(schema)}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _responses(*names: str) -> dict[str, Any]:
+    codes = {
+        "BadRequest": "400",
+        "Unauthorized": "401",
+        "NotFound": "404",
+        "ContentTooLarge": "413",
+        "UnsupportedMediaType": "415",
+        "ValidationFailed": "422",
+        "TooManyRequests": "429",
+    }
+    return {codes[n]: {"$ref": f"#/components/responses/{n}"} for n in names}
+
+
+MEASUREMENT_ID = {
+    "name": "measurement_id",
+    "in": "path",
+    "required": True,
+    "description": "The id of one of your own measurements.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+LIST_PARAMETERS = [
+    {
+        "name": "type",
+        "in": "query",
+        "required": False,
+        "description": "Only this type of measurement (send once).",
+        "schema": {"enum": ["blood_pressure", "weight", "glucose"]},
+    },
+    {
+        "name": "from",
+        "in": "query",
+        "required": False,
+        "description": "Only measurements taken at or after this time (RFC 3339).",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": False,
+        "description": "Only measurements taken before this time (RFC 3339).",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The next_cursor of the previous page; send the same filters with it.",
+        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": f"How many per page, 1 to {MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+]
+
+
+def build() -> dict[str, Any]:
+    """The document as a dict (tests read it; the route serves it as bytes)."""
+    bp_fields = {
+        "systolic": _number(True, validation.SYSTOLIC, "mmHg", "135"),
+        "diastolic": {
+            **_number(True, validation.DIASTOLIC, "mmHg", "85"),
+            "description": (
+                f"A whole number of mmHg, {validation.DIASTOLIC[0]} to "
+                f"{validation.DIASTOLIC[1]}, and below systolic."
+            ),
+        },
+        "pulse": _number(True, validation.PULSE, "beats per minute", "70", required=False),
+        "arm": _choice(ARMS, "Which arm; optional."),
+    }
+    glucose_fields = {
+        "glucose": {
+            **_number(False, (validation.GLUCOSE_MMOL[0], MG_BOUNDS[1]), "glucose", "7,4"),
+            "description": (
+                f"Blood glucose in the unit of `unit`: {validation.GLUCOSE_MMOL[0]:g} to "
+                f"{validation.GLUCOSE_MMOL[1]:g} mmol/L, or {MG_BOUNDS[0]} to {MG_BOUNDS[1]} "
+                "mg/dL (converted to mmol/L and stored with one decimal)."
+            ),
+        },
+        "unit": _choice(["mmol/L", "mg/dL"], "Unit of `glucose`.", default="mmol/L"),
+        "moment": _choice(MOMENTS, "When, relative to meals.", default=Moment.OTHER.value),
+    }
+    schemas: dict[str, Any] = {
+        "BloodPressureInput": _input("blood_pressure", ["systolic", "diastolic"], bp_fields),
+        "WeightInput": _input(
+            "weight",
+            ["weight_kg"],
+            {
+                "weight_kg": _number(False, validation.WEIGHT_KG, "kg", "82,5"),
+            },
+        ),
+        "GlucoseInput": _input("glucose", ["glucose"], glucose_fields),
+        "MeasurementInput": {
+            "oneOf": [_ref("BloodPressureInput"), _ref("WeightInput"), _ref("GlucoseInput")],
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {
+                    "blood_pressure": "#/components/schemas/BloodPressureInput",
+                    "weight": "#/components/schemas/WeightInput",
+                    "glucose": "#/components/schemas/GlucoseInput",
+                },
+            },
+        },
+        "BloodPressure": _output(
+            "blood_pressure",
+            {
+                "systolic": {"type": "integer", "description": "mmHg"},
+                "diastolic": {"type": "integer", "description": "mmHg"},
+                "pulse": {"type": ["integer", "null"], "description": "beats per minute"},
+                "arm": {"enum": [*ARMS, None]},
+            },
+        ),
+        "Weight": _output("weight", {"weight_kg": {"type": "number"}}),
+        "Glucose": _output(
+            "glucose",
+            {
+                "glucose": {"type": "number", "description": "mmol/L, one decimal"},
+                "unit": {"const": "mmol/L"},
+                "moment": {"enum": MOMENTS},
+            },
+        ),
+        "Measurement": {
+            "oneOf": [_ref("BloodPressure"), _ref("Weight"), _ref("Glucose")],
+            "discriminator": {
+                "propertyName": "type",
+                "mapping": {
+                    "blood_pressure": "#/components/schemas/BloodPressure",
+                    "weight": "#/components/schemas/Weight",
+                    "glucose": "#/components/schemas/Glucose",
+                },
+            },
+        },
+        "MeasurementList": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "next_cursor", "total"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": _ref("Measurement"),
+                    "description": "Newest first.",
+                },
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` for the next page; null on the last page.",
+                },
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many match the filters, on all pages.",
+                },
+            },
+        },
+        "Advice": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["level", "message"],
+            "properties": {
+                "level": {"enum": ["urgent", "attention"]},
+                "message": {"type": "string", "description": "What to do now, in plain words."},
+            },
+        },
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details.",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string", "description": "What went wrong, in plain words."},
+                "errors": {"type": "array", "items": _ref("FieldError")},
+            },
+        },
+        "ValidationProblem": {
+            "allOf": [_ref("Problem"), {"type": "object", "required": ["errors"]}],
+        },
+        "FieldError": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["field", "message"],
+            "properties": {
+                "field": {"type": "string", "description": "The JSON field or query parameter."},
+                "message": {"type": "string", "description": "What is wrong and what is allowed."},
+            },
+        },
+    }
+    responses = {
+        "BadRequest": _problem_response(
+            "The body is not JSON or not an object, or a query parameter is wrong "
+            "(then `errors` names it)."
+        ),
+        "Unauthorized": _problem_response(
+            "No API key, or a key that is unknown or revoked.",
+            {
+                "WWW-Authenticate": {
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "Bearer challenge (RFC 6750).",
+                }
+            },
+        ),
+        "NotFound": _problem_response(
+            "No such measurement among yours (another person's id also answers this)."
+        ),
+        "ContentTooLarge": _problem_response("The body is larger than the server accepts."),
+        "UnsupportedMediaType": _problem_response("The body is not sent as application/json."),
+        "ValidationFailed": _problem_response(
+            "One or more fields are wrong; nothing was saved.", schema="ValidationProblem"
+        ),
+        "TooManyRequests": _problem_response(
+            "Too many failed key checks from this address; wait and try again.",
+            {
+                "Retry-After": {
+                    "required": False,
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait.",
+                }
+            },
+        ),
+    }
+    paths = {
+        "/measurements": {
+            "post": {
+                "operationId": "createMeasurement",
+                "summary": "Save one measurement",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": _ref("MeasurementInput"),
+                            "examples": {
+                                "blood_pressure": {
+                                    "value": {
+                                        "type": "blood_pressure",
+                                        "taken_at": TIME_EXAMPLE,
+                                        "systolic": 135,
+                                        "diastolic": 85,
+                                        "pulse": 70,
+                                        "arm": "left",
+                                    }
+                                },
+                                "weight": {
+                                    "value": {
+                                        "type": "weight",
+                                        "taken_at": TIME_EXAMPLE,
+                                        "weight_kg": "82,5",
+                                    }
+                                },
+                                "glucose": {
+                                    "value": {
+                                        "type": "glucose",
+                                        "taken_at": TIME_EXAMPLE,
+                                        "glucose": 7.4,
+                                        "unit": "mmol/L",
+                                        "moment": "before_breakfast",
+                                    }
+                                },
+                            },
+                        },
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Saved.",
+                        "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+                        "content": {JSON: {"schema": _ref("Measurement")}},
+                    },
+                    **_responses(
+                        "BadRequest",
+                        "Unauthorized",
+                        "ContentTooLarge",
+                        "UnsupportedMediaType",
+                        "ValidationFailed",
+                        "TooManyRequests",
+                    ),
+                },
+            },
+            "get": {
+                "operationId": "listMeasurements",
+                "summary": "Your measurements, newest first, a page at a time",
+                "parameters": LIST_PARAMETERS,
+                "responses": {
+                    "200": {
+                        "description": "One page.",
+                        "content": {JSON: {"schema": _ref("MeasurementList")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "TooManyRequests"),
+                },
+            },
+        },
+        "/measurements/{measurement_id}": {
+            "parameters": [MEASUREMENT_ID],
+            "get": {
+                "operationId": "getMeasurement",
+                "summary": "One of your measurements",
+                "responses": {
+                    "200": {
+                        "description": "The measurement.",
+                        "content": {JSON: {"schema": _ref("Measurement")}},
+                    },
+                    **_responses("Unauthorized", "NotFound", "TooManyRequests"),
+                },
+            },
+            "delete": {
+                "operationId": "deleteMeasurement",
+                "summary": "Delete one of your measurements",
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **_responses("Unauthorized", "NotFound", "TooManyRequests"),
+                },
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapiDocument",
+                "summary": "This document",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1 document.",
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    }
+                },
+            },
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "PGD measurements API", "version": "1.0.0", "description": DESCRIPTION},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "pgd_<43 characters>",
+                    "description": "A personal API key from Settings → API keys.",
+                }
+            },
+            "schemas": schemas,
+            "responses": responses,
+        },
+    }
+
+
+@cache
+def document() -> bytes:
+    return orjson.dumps(build())

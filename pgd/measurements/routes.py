@@ -1,0 +1,207 @@
+"""Entry, list, edit and delete of own measurements: parse → service → render."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from pgd import policy
+from pgd.accounts.current import me
+from pgd.measurements import bp, periods, services, settings, validation
+from pgd.measurements.forms import (
+    BloodPressureForm,
+    DayCurveForm,
+    DeleteForm,
+    GlucoseForm,
+    SettingsForm,
+    WeightForm,
+)
+from pgd.measurements.models import Kind, Source
+from pgd.measurements.validation import LOCAL, Invalid
+from pgd.measurements.values import BloodPressure, Glucose, Reading, Weight
+
+CHART_FOR = {
+    Kind.BLOOD_PRESSURE: "measurements.chart_blood_pressure",
+    Kind.WEIGHT: "measurements.chart_weight",
+    Kind.GLUCOSE: "measurements.chart_glucose",
+}
+
+
+def _saved(reading: Reading) -> ResponseReturnValue:
+    for item in validation.advice(reading.value):
+        flash(item.text, "urgent" if item.level == "urgent" else "attention")
+    flash(_("Saved."), "success")
+    return redirect(url_for(CHART_FOR[reading.kind]))
+
+
+def _new(form_class: type, template: str) -> ResponseReturnValue:
+    form = form_class()
+    if form_class is GlucoseForm and request.method == "GET":
+        form.unit.data = settings.get(*me()).glucose_unit
+    if form.validate_on_submit():
+        try:
+            value, when, note = form.parse()
+        except Invalid as exc:
+            form.attach(exc)
+        else:
+            return _saved(services.add(*me(), value, when, note, Source.WEB))
+    return render_template(template, form=form, editing=None)
+
+
+@bp.route("/measurements/blood-pressure/new", methods=["GET", "POST"])
+@policy.patient
+def new_blood_pressure() -> ResponseReturnValue:
+    return _new(BloodPressureForm, "measurements/blood_pressure_form.html")
+
+
+@bp.route("/measurements/weight/new", methods=["GET", "POST"])
+@policy.patient
+def new_weight() -> ResponseReturnValue:
+    return _new(WeightForm, "measurements/weight_form.html")
+
+
+@bp.route("/measurements/glucose/new", methods=["GET", "POST"])
+@policy.patient
+def new_glucose() -> ResponseReturnValue:
+    return _new(GlucoseForm, "measurements/glucose_form.html")
+
+
+@bp.route("/measurements/day-curve/new", methods=["GET", "POST"])
+@policy.patient
+def new_day_curve() -> ResponseReturnValue:
+    form = DayCurveForm()
+    if request.method == "GET":
+        form.unit.data = settings.get(*me()).glucose_unit
+    if form.validate_on_submit():
+        try:
+            readings = form.parse()
+            note = form.note_text()
+        except Invalid as exc:
+            form.attach(exc)
+        else:
+            items = [(value, when, note) for value, when in readings]
+            result = services.add_many(*me(), items, Source.WEB)
+            for value, _when in readings:
+                for item in validation.advice(value):
+                    flash(item.text, "urgent" if item.level == "urgent" else "attention")
+            flash(_("Day curve saved: %(n)d readings.", n=result.added), "success")
+            return redirect(url_for("measurements.chart_glucose", view="day"))
+    return render_template("measurements/day_curve_form.html", form=form)
+
+
+@bp.get("/measurements")
+@policy.patient
+def list_readings() -> ResponseReturnValue:
+    kind_arg = request.args.get("kind", "")
+    kinds = (Kind(kind_arg),) if kind_arg in {k.value for k in Kind} else tuple(Kind)
+    period = periods.parse(request.args.get("period"), default="all")
+    now = datetime.now(LOCAL)
+    page = services.page(
+        *me(),
+        kinds,
+        start=periods.start_of(period, now),
+        cursor=request.args.get("after"),
+        limit=25,
+    )
+    return render_template(
+        "measurements/list.html",
+        page=page,
+        kind=kind_arg if len(kinds) == 1 else "",
+        period=period,
+        periods=periods.choices(),
+    )
+
+
+def _load(reading_id: uuid.UUID) -> Reading:
+    try:
+        return services.get(*me(), reading_id)
+    except services.NotFound:
+        abort(404)
+
+
+@bp.route("/measurements/<uuid:reading_id>/edit", methods=["GET", "POST"])
+@policy.patient
+def edit_reading(reading_id: uuid.UUID) -> ResponseReturnValue:
+    reading = _load(reading_id)
+    local = reading.taken_at.astimezone(LOCAL)
+    common = {
+        "date": local.strftime("%d-%m-%Y"),
+        "time": local.strftime("%H:%M"),
+        "note": reading.note,
+    }
+    value = reading.value
+    if isinstance(value, BloodPressure):
+        form = BloodPressureForm(
+            data={
+                **common,
+                "systolic": str(value.systolic),
+                "diastolic": str(value.diastolic),
+                "pulse": "" if value.pulse is None else str(value.pulse),
+                "arm": value.arm or "",
+            }
+        )
+        template = "measurements/blood_pressure_form.html"
+    elif isinstance(value, Weight):
+        form = WeightForm(data={**common, "weight": f"{value.kg:g}".replace(".", ",")})
+        template = "measurements/weight_form.html"
+    else:
+        assert isinstance(value, Glucose)
+        form = GlucoseForm(
+            data={
+                **common,
+                "glucose": f"{value.mmol:g}".replace(".", ","),
+                "unit": "mmol",
+                "moment": value.moment,
+            }
+        )
+        template = "measurements/glucose_form.html"
+    if form.validate_on_submit():
+        try:
+            new_value, when, note = form.parse()
+        except Invalid as exc:
+            form.attach(exc)
+        else:
+            return _saved(services.update(*me(), reading.id, new_value, when, note))
+    return render_template(template, form=form, editing=reading)
+
+
+@bp.route("/measurements/<uuid:reading_id>/delete", methods=["GET", "POST"])
+@policy.patient
+def delete_reading(reading_id: uuid.UUID) -> ResponseReturnValue:
+    reading = _load(reading_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        services.remove(*me(), reading.id)
+        flash(_("The measurement has been deleted."), "success")
+        return redirect(url_for("measurements.list_readings"))
+    return render_template("measurements/delete.html", form=form, reading=reading)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@policy.patient
+def settings_page() -> ResponseReturnValue:
+    current = settings.get(*me())
+    form = SettingsForm(
+        data={
+            "height": ""
+            if current.height_cm is None
+            else f"{current.height_cm:g}".replace(".", ","),
+            "bp_target_systolic": str(current.bp_target_systolic),
+            "bp_target_diastolic": str(current.bp_target_diastolic),
+            "glucose_unit": current.glucose_unit,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            values = form.parse()
+        except Invalid as exc:
+            form.attach(exc)
+        else:
+            settings.save(*me(), settings.Settings(**values))
+            flash(_("Your settings have been saved."), "success")
+            return redirect(url_for("measurements.settings_page"))
+    return render_template("measurements/settings.html", form=form)

@@ -1,0 +1,277 @@
+"""One validator for every entry path (form, CSV, API): ranges, units, times, advice.
+
+Messages say what is wrong and what is allowed, in plain language, and are translated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+
+from pgd.measurements.values import (
+    MGDL_PER_MMOL,
+    Arm,
+    BloodPressure,
+    Glucose,
+    Moment,
+    Weight,
+)
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+FUTURE_TOLERANCE = timedelta(minutes=10)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+NOTE_MAX = 500
+
+SYSTOLIC = (60, 300)
+DIASTOLIC = (30, 200)
+PULSE = (25, 250)
+WEIGHT_KG = (20.0, 400.0)
+GLUCOSE_MMOL = (0.5, 40.0)
+
+
+@dataclass
+class Invalid(Exception):
+    """Field name → message; nothing is saved when this is raised."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+
+
+_NUMBER = re.compile(r"^[+]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def parse_number(raw: object) -> float | None:
+    """Accept 7,4 and 7.4 (Dutch users type a comma); None for empty; ValueError otherwise."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError("not a number")
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise ValueError("not finite")
+        return float(raw)
+    text = str(raw).strip().replace(" ", "")
+    if not text:
+        return None
+    if not _NUMBER.match(text):
+        raise ValueError("not a number")
+    return float(text.replace(",", "."))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+_EXAMPLES = {
+    "systolic": "135",
+    "diastolic": "85",
+    "pulse": "70",
+    "weight": "82,5",
+    "glucose": "7,4",
+}
+
+
+def number_in_range(
+    errors: dict[str, str],
+    name: str,
+    raw: object,
+    bounds: tuple[float, float],
+    unit: str,
+    *,
+    whole: bool,
+    required: bool = True,
+) -> float | None:
+    try:
+        value = parse_number(raw)
+    except ValueError:
+        if whole:
+            errors[name] = _(
+                "Fill in a whole number, for example %(example)s.",
+                example=_EXAMPLES.get(name, "120"),
+            )
+        else:
+            errors[name] = _(
+                "Fill in a number, for example %(example)s.", example=_EXAMPLES.get(name, "7,4")
+            )
+        return None
+    if value is None:
+        if required:
+            errors[name] = _("Fill in this value.")
+        return None
+    if whole:
+        if abs(value - round(value)) > 1e-9:
+            errors[name] = _("Fill in a whole number, without a comma.")
+            return None
+        value = float(round(value))
+    low, high = bounds
+    if not low <= value <= high:
+        errors[name] = _(
+            "%(value)s %(unit)s is not possible here. Allowed: %(low)s to %(high)s %(unit)s.",
+            value=_fmt(value),
+            unit=unit,
+            low=_fmt(low),
+            high=_fmt(high),
+        )
+        return None
+    return value
+
+
+def blood_pressure(
+    systolic: object, diastolic: object, pulse: object = None, arm: object = None
+) -> BloodPressure:
+    errors: dict[str, str] = {}
+    sys_v = number_in_range(errors, "systolic", systolic, SYSTOLIC, "mmHg", whole=True)
+    dia_v = number_in_range(errors, "diastolic", diastolic, DIASTOLIC, "mmHg", whole=True)
+    pulse_v = number_in_range(
+        errors, "pulse", pulse, PULSE, _("beats per minute"), whole=True, required=False
+    )
+    arm_v = (str(arm).strip().lower() if arm is not None else "") or None
+    if arm_v is not None and arm_v not in {a.value for a in Arm}:
+        errors["arm"] = _("Choose left arm, right arm, or leave it empty.")
+    if sys_v is not None and dia_v is not None and dia_v >= sys_v:
+        errors["diastolic"] = _(
+            "The lower value (%(dia)s) must be below the upper value (%(sys)s). Did you swap them?",
+            dia=_fmt(dia_v),
+            sys=_fmt(sys_v),
+        )
+    if errors:
+        raise Invalid(errors)
+    assert sys_v is not None
+    assert dia_v is not None
+    return BloodPressure(
+        int(sys_v), int(dia_v), int(pulse_v) if pulse_v is not None else None, arm_v
+    )
+
+
+def weight(kg: object) -> Weight:
+    errors: dict[str, str] = {}
+    value = number_in_range(errors, "weight", kg, WEIGHT_KG, "kg", whole=False)
+    if errors:
+        raise Invalid(errors)
+    assert value is not None
+    return Weight(round(value, 1))
+
+
+def glucose(value: object, unit: object = "mmol", moment: object = None) -> Glucose:
+    errors: dict[str, str] = {}
+    unit_v = str(unit or "mmol").strip().lower().replace("/l", "").replace("/dl", "")
+    if unit_v not in {"mmol", "mg"}:
+        errors["unit"] = _("Choose mmol/L or mg/dL.")
+        raise Invalid(errors)
+    if unit_v == "mg":
+        bounds = (round(GLUCOSE_MMOL[0] * MGDL_PER_MMOL), round(GLUCOSE_MMOL[1] * MGDL_PER_MMOL))
+        raw = number_in_range(errors, "glucose", value, bounds, "mg/dL", whole=False)
+        mmol = raw / MGDL_PER_MMOL if raw is not None else None
+    else:
+        mmol = number_in_range(errors, "glucose", value, GLUCOSE_MMOL, "mmol/L", whole=False)
+    moment_v = str(moment).strip().lower() if moment not in (None, "") else Moment.OTHER.value
+    if moment_v not in {m.value for m in Moment}:
+        errors["moment"] = _("Choose when you measured, for example before breakfast.")
+    if errors:
+        raise Invalid(errors)
+    assert mmol is not None
+    return Glucose(round(mmol, 1), moment_v)
+
+
+def note(text: object) -> str:
+    value = "" if text is None else str(text).strip()
+    if len(value) > NOTE_MAX:
+        raise Invalid({"note": _("A note has at most %(max)d characters.", max=NOTE_MAX)})
+    return value
+
+
+def taken_at(when: datetime, now: datetime | None = None) -> datetime:
+    """Aware time → UTC; refuse more than 10 minutes ahead, or before 1970."""
+    now = now or datetime.now(UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=LOCAL)
+    when = when.astimezone(UTC)
+    if when > now + FUTURE_TOLERANCE:
+        raise Invalid({"taken_at": _("This time is in the future. Fill in when you measured.")})
+    if when < EARLIEST:
+        raise Invalid({"taken_at": _("Check the year: this date is too long ago.")})
+    return when
+
+
+def local_datetime(day: object, clock: object) -> datetime:
+    """A date and a time typed separately (local time) → aware datetime."""
+    errors: dict[str, str] = {}
+    parsed_day: date | None = None
+    parsed_time: time | None = None
+    from pgd.forms import parse_date
+
+    day_text = str(day or "").strip()
+    if not day_text:
+        errors["date"] = _("Fill in the date.")
+    else:
+        parsed_day = parse_date(day_text)
+        if parsed_day is None:
+            errors["date"] = _("Write the date as day-month-year, for example 14-03-2026.")
+    clock_text = str(clock or "").strip().replace(".", ":")
+    match = re.match(r"^(\d{1,2})(?::(\d{2}))?$", clock_text)
+    if not clock_text:
+        errors["time"] = _("Fill in the time.")
+    elif not match or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
+        errors["time"] = _("Write the time as hours:minutes, for example 08:30.")
+    else:
+        parsed_time = time(int(match.group(1)), int(match.group(2) or 0))
+    if errors:
+        raise Invalid(errors)
+    assert parsed_day is not None
+    assert parsed_time is not None
+    return datetime.combine(parsed_day, parsed_time, tzinfo=LOCAL)
+
+
+@dataclass(frozen=True)
+class Advice:
+    level: str  # "urgent" or "attention"
+    text: str
+
+
+def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
+    """Possible but alarming values are saved, with advice on what to do now."""
+    found: list[Advice] = []
+    if isinstance(value, BloodPressure) and (value.systolic >= 180 or value.diastolic >= 110):
+        found.append(
+            Advice(
+                "urgent",
+                _(
+                    "Your blood pressure is very high (%(sys)d/%(dia)d). Sit quietly for 5 minutes and "
+                    "measure again. Is it still 180/110 or higher? Contact your GP practice today. "
+                    "With chest pain, shortness of breath or trouble speaking: call 112.",
+                    sys=value.systolic,
+                    dia=value.diastolic,
+                ),
+            )
+        )
+    if isinstance(value, Glucose) and value.mmol < 3.9:
+        found.append(
+            Advice(
+                "urgent",
+                _(
+                    "Your blood sugar is low (%(value)s mmol/L): a hypo. Take 15 to 20 grams of fast "
+                    "sugar now (for example 4 to 5 glucose tablets or a glass of lemonade with sugar). "
+                    "Measure again after 15 minutes.",
+                    value=f"{value.mmol:.1f}".replace(".", ","),
+                ),
+            )
+        )
+    elif isinstance(value, Glucose) and value.mmol > 15:
+        found.append(
+            Advice(
+                "attention",
+                _(
+                    "Your blood sugar is high (%(value)s mmol/L). Drink water and measure again in a few "
+                    "hours. Is it still above 15, or do you feel ill? Contact your GP practice today.",
+                    value=f"{value.mmol:.1f}".replace(".", ","),
+                ),
+            )
+        )
+    return found

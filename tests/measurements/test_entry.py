@@ -1,0 +1,387 @@
+"""Entering, listing, editing and deleting own measurements through the web forms."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from pgd.measurements.validation import LOCAL
+from tests.conftest import count_rows, login, post_form
+
+
+@pytest.fixture
+def patient(app: Flask, create_patient: Any) -> FlaskClient:
+    create_patient()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(client, "patient@example.nl")
+    return client
+
+
+def _when(delta: timedelta = timedelta(hours=-1)) -> dict[str, str]:
+    moment = datetime.now(LOCAL) + delta
+    return {"date": moment.strftime("%d-%m-%Y"), "time": moment.strftime("%H:%M")}
+
+
+BP_OK = {"systolic": "135", "diastolic": "85", "pulse": "72", "arm": "left", "note": ""}
+
+
+def _errors(body: str, field: str) -> str:
+    match = re.search(rf'id="{field}-error">(.*?)</ul>', body, re.S)
+    return match.group(1) if match else ""
+
+
+def test_blood_pressure_saved_and_listed(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(patient, "/measurements/blood-pressure/new", {**BP_OK, **_when()})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/charts/blood-pressure"
+    body = patient.get("/measurements").get_data(as_text=True)
+    assert "135/85 mmHg" in body
+    assert count_rows(app, "measurements") == 1
+
+
+BAD_BP = [
+    ({"systolic": "59"}, "systolic", "Allowed: 60 to 300 mmHg"),
+    ({"systolic": "301"}, "systolic", "Allowed: 60 to 300 mmHg"),
+    ({"diastolic": "29"}, "diastolic", "Allowed: 30 to 200 mmHg"),
+    ({"diastolic": "201", "systolic": "250"}, "diastolic", "Allowed: 30 to 200 mmHg"),
+    ({"diastolic": "140", "systolic": "130"}, "diastolic", "must be below the upper value"),
+    ({"pulse": "24"}, "pulse", "Allowed: 25 to 250"),
+    ({"pulse": "251"}, "pulse", "Allowed: 25 to 250"),
+    ({"systolic": "abc"}, "systolic", "whole number"),
+    ({"systolic": "135,5"}, "systolic", "whole number"),
+    ({"systolic": ""}, "systolic", "Fill in this value"),
+    ({"arm": "both"}, "arm", "left arm, right arm"),
+    ({"note": "x" * 501}, "note", "at most 500"),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "message"), BAD_BP)
+def test_blood_pressure_bad_input(
+    patient: FlaskClient, app: Flask, change: dict[str, str], field: str, message: str
+) -> None:
+    response = post_form(
+        patient, "/measurements/blood-pressure/new", {**BP_OK, **_when(), **change}
+    )
+    assert response.status_code == 200
+    assert message in _errors(response.get_data(as_text=True), field)
+    assert count_rows(app, "measurements") == 0
+
+
+def test_time_more_than_ten_minutes_ahead_is_refused(patient: FlaskClient, app: Flask) -> None:
+    ahead = post_form(
+        patient, "/measurements/blood-pressure/new", {**BP_OK, **_when(timedelta(minutes=30))}
+    )
+    assert "in the future" in _errors(ahead.get_data(as_text=True), "date")
+    assert count_rows(app, "measurements") == 0
+    slightly = post_form(
+        patient, "/measurements/blood-pressure/new", {**BP_OK, **_when(timedelta(minutes=5))}
+    )
+    assert slightly.status_code == 302  # clocks differ a little: forgiven
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"date": "31-02-2026"}, "date", "day-month-year"),
+        ({"time": "25:00"}, "time", "hours:minutes"),
+        ({"date": ""}, "date", "Fill in the date"),
+    ],
+)
+def test_bad_date_or_time(
+    patient: FlaskClient, app: Flask, change: dict[str, str], field: str, message: str
+) -> None:
+    response = post_form(
+        patient, "/measurements/blood-pressure/new", {**BP_OK, **_when(), **change}
+    )
+    assert message in _errors(response.get_data(as_text=True), field)
+    assert count_rows(app, "measurements") == 0
+
+
+def test_empty_form_reports_every_missing_field(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(
+        patient,
+        "/measurements/blood-pressure/new",
+        {"systolic": "", "diastolic": "", "date": "", "time": ""},
+    )
+    body = response.get_data(as_text=True)
+    for field in ("systolic", "diastolic", "date", "time"):
+        assert _errors(body, field), field
+    assert count_rows(app, "measurements") == 0
+
+
+def test_alarming_blood_pressure_is_saved_with_advice(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(
+        patient,
+        "/measurements/blood-pressure/new",
+        {**BP_OK, "systolic": "187", "diastolic": "113", **_when()},
+        follow_redirects=True,
+    )
+    body = response.get_data(as_text=True)
+    assert "Contact your GP practice today" in body
+    assert count_rows(app, "measurements") == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("82,5", "82.5 kg"), ("82.5", "82.5 kg"), (" 90 ", "90.0 kg")]
+)
+def test_weight_accepts_comma_and_point(patient: FlaskClient, raw: str, expected: str) -> None:
+    response = post_form(patient, "/measurements/weight/new", {"weight": raw, **_when()})
+    assert response.status_code == 302
+    assert expected in patient.get("/measurements").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("19,9", "Allowed: 20 to 400 kg"),
+        ("401", "Allowed: 20 to 400 kg"),
+        ("1.234,5", "Fill in a number"),
+    ],
+)
+def test_weight_bad_input(patient: FlaskClient, app: Flask, raw: str, message: str) -> None:
+    response = post_form(patient, "/measurements/weight/new", {"weight": raw, **_when()})
+    assert message in _errors(response.get_data(as_text=True), "weight")
+    assert count_rows(app, "measurements") == 0
+
+
+def test_glucose_mgdl_is_converted(patient: FlaskClient) -> None:
+    response = post_form(
+        patient,
+        "/measurements/glucose/new",
+        {"glucose": "133", "unit": "mg", "moment": "fasting", **_when()},
+    )
+    assert response.status_code == 302
+    assert "7.4 mmol/L" in patient.get("/measurements").get_data(as_text=True)  # 133 / 18.016
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"glucose": "0,4"}, "Allowed: 0.5 to 40 mmol/L"),
+        ({"glucose": "40,1"}, "Allowed: 0.5 to 40"),
+        ({"glucose": "800", "unit": "mg"}, "Allowed: 9 to 721 mg/dL"),
+        ({"glucose": "zeven"}, "number"),
+    ],
+)
+def test_glucose_bad_input(
+    patient: FlaskClient, app: Flask, data: dict[str, str], message: str
+) -> None:
+    form = {"unit": "mmol", "moment": "other", **_when(), **data}
+    response = post_form(patient, "/measurements/glucose/new", form)
+    assert message in _errors(response.get_data(as_text=True), "glucose")
+    assert count_rows(app, "measurements") == 0
+
+
+@pytest.mark.parametrize(("value", "advice"), [("3,2", "hypo"), ("16", "Contact your GP practice")])
+def test_alarming_glucose_gets_advice(
+    patient: FlaskClient, app: Flask, value: str, advice: str
+) -> None:
+    body = post_form(
+        patient,
+        "/measurements/glucose/new",
+        {"glucose": value, "unit": "mmol", "moment": "other", **_when()},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert advice in body
+    assert count_rows(app, "measurements") == 1
+
+
+def _day_curve(**values: str) -> dict[str, str]:
+    data = {"date": (datetime.now(LOCAL) - timedelta(days=1)).strftime("%d-%m-%Y"), "unit": "mmol"}
+    defaults = {
+        "before_breakfast": "07:30",
+        "after_breakfast": "09:30",
+        "before_lunch": "12:00",
+        "after_lunch": "14:00",
+        "before_dinner": "17:30",
+        "after_dinner": "19:30",
+        "bedtime": "22:30",
+    }
+    for slot, clock in defaults.items():
+        data[f"time_{slot}"] = clock
+        data[f"value_{slot}"] = values.get(slot, "")
+    return data
+
+
+def test_day_curve_saves_the_filled_slots(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(
+        patient,
+        "/measurements/day-curve/new",
+        _day_curve(before_breakfast="6,1", after_lunch="9,8", bedtime="7,0"),
+    )
+    assert response.status_code == 302
+    assert count_rows(app, "measurements") == 3
+    body = patient.get("/measurements?kind=glucose").get_data(as_text=True)
+    assert "after lunch" in body
+
+
+def test_day_curve_with_one_bad_slot_saves_nothing(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(
+        patient, "/measurements/day-curve/new", _day_curve(before_breakfast="6,1", after_lunch="99")
+    )
+    assert response.status_code == 200
+    assert "Allowed: 0.5 to 40" in _errors(response.get_data(as_text=True), "value_after_lunch")
+    assert count_rows(app, "measurements") == 0
+
+
+def test_empty_day_curve_says_what_to_do(patient: FlaskClient, app: Flask) -> None:
+    response = post_form(patient, "/measurements/day-curve/new", _day_curve())
+    assert "at least one blood sugar value" in response.get_data(as_text=True)
+    assert count_rows(app, "measurements") == 0
+
+
+def _first_id(client: FlaskClient) -> str:
+    match = re.search(
+        r"/measurements/([0-9a-f-]{36})/edit", client.get("/measurements").get_data(as_text=True)
+    )
+    assert match
+    return match.group(1)
+
+
+def test_edit_and_delete_with_confirmation(patient: FlaskClient, app: Flask) -> None:
+    post_form(patient, "/measurements/blood-pressure/new", {**BP_OK, **_when()})
+    reading_id = _first_id(patient)
+    edit_url = f"/measurements/{reading_id}/edit"
+    assert 'value="135"' in patient.get(edit_url).get_data(as_text=True)
+    response = post_form(patient, edit_url, {**BP_OK, "systolic": "128", **_when()})
+    assert response.status_code == 302
+    assert "128/85 mmHg" in patient.get("/measurements").get_data(as_text=True)
+    bad = post_form(patient, edit_url, {**BP_OK, "systolic": "999", **_when()})
+    assert bad.status_code == 200
+    assert "128/85 mmHg" in patient.get("/measurements").get_data(as_text=True)
+    delete_url = f"/measurements/{reading_id}/delete"
+    confirm = patient.get(delete_url)
+    assert "cannot undo" in confirm.get_data(as_text=True)
+    assert count_rows(app, "measurements") == 1  # asking is not deleting
+    assert post_form(patient, delete_url, {}).status_code == 302
+    assert count_rows(app, "measurements") == 0
+
+
+def test_other_patients_measurement_is_404(
+    app: Flask, create_patient: Any, patient: FlaskClient
+) -> None:
+    post_form(patient, "/measurements/blood-pressure/new", {**BP_OK, **_when()})
+    reading_id = _first_id(patient)
+    create_patient(email="other@example.nl", name="Other")
+    other = app.test_client()
+    login(other, "other@example.nl")
+    for url in (f"/measurements/{reading_id}/edit", f"/measurements/{reading_id}/delete"):
+        assert other.get(url).status_code == 404
+    token_page = other.get("/measurements").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', token_page)
+    assert token
+    assert (
+        other.post(
+            f"/measurements/{reading_id}/delete", data={"csrf_token": token.group(1)}
+        ).status_code
+        == 404
+    )
+    assert count_rows(app, "measurements") == 1
+    assert "135/85" not in other.get("/measurements").get_data(as_text=True)
+
+
+def test_list_filters_and_pages(patient: FlaskClient, app: Flask, create_patient: Any) -> None:
+    from pgd.accounts.models import User
+    from pgd.measurements import services
+    from pgd.measurements.models import Source
+    from pgd.measurements.values import BloodPressure, Weight
+
+    with app.test_request_context():
+        from pgd import db
+
+        user = db.session().query(User).one()
+        now = datetime.now(UTC)
+        items = [(BloodPressure(120 + i % 30, 80), now - timedelta(days=i), "") for i in range(60)]
+        items += [
+            (Weight(80.0 + i / 10), now - timedelta(days=7 * i, hours=1), "") for i in range(5)
+        ]
+        services.add_many(user, user.id, items, Source.WEB)
+    first = patient.get("/measurements?kind=blood_pressure&period=all").get_data(as_text=True)
+    assert "60 measurements" in first
+    assert "kg" not in first.split("<tbody>")[1]
+    cursor = re.search(r"after=([0-9a-f_]+)", first)
+    assert cursor
+    second = patient.get(f"/measurements?kind=blood_pressure&period=all&after={cursor.group(1)}")
+    rows_first = first.count('class="value"')
+    rows_second = second.get_data(as_text=True).count('class="value"')
+    assert (rows_first, rows_second) == (25, 25)
+    two_weeks = patient.get("/measurements?kind=blood_pressure&period=2w").get_data(as_text=True)
+    assert "14 measurements" in two_weeks or "15 measurements" in two_weeks
+    weights = patient.get("/measurements?kind=weight").get_data(as_text=True)
+    assert "5 measurements" in weights
+    assert patient.get("/measurements?kind=nonsense&period=xx&after=garbage").status_code == 200
+
+
+def test_settings_validation_and_bmi(patient: FlaskClient, app: Flask) -> None:
+    bad = post_form(
+        patient,
+        "/settings",
+        {
+            "height": "17",
+            "bp_target_systolic": "140",
+            "bp_target_diastolic": "90",
+            "glucose_unit": "mmol",
+        },
+    )
+    assert "Allowed: 100 to 250 cm" in _errors(bad.get_data(as_text=True), "height")
+    ok = post_form(
+        patient,
+        "/settings",
+        {
+            "height": "172",
+            "bp_target_systolic": "130",
+            "bp_target_diastolic": "80",
+            "glucose_unit": "mg",
+        },
+    )
+    assert ok.status_code == 302
+    post_form(patient, "/measurements/weight/new", {"weight": "82", **_when()})
+    home = patient.get("/home").get_data(as_text=True)
+    assert "Your BMI is 27.7" in home
+    form = patient.get("/measurements/glucose/new").get_data(as_text=True)
+    assert re.search(r'value="mg"[^>]*checked|checked[^>]*value="mg"', form)
+
+
+def test_dashboard_plain_language(patient: FlaskClient) -> None:
+    for i, (s, d) in enumerate([(150, 95), (135, 85), (145, 80)]):
+        post_form(
+            patient,
+            "/measurements/blood-pressure/new",
+            {**BP_OK, "systolic": str(s), "diastolic": str(d), **_when(timedelta(hours=-i - 1))},
+        )
+    home = patient.get("/home").get_data(as_text=True)
+    assert "above your target (140/90) on 2 of the last 3 readings" in home
+    assert "150/95 mmHg" in home  # the latest
+
+
+def test_local_times_follow_daylight_saving() -> None:
+    import numpy as np
+
+    from pgd.measurements.chart_routes import _local_times
+
+    # 2026-03-29 00:30 UTC is 01:30 CET; 01:30 UTC is 03:30 CEST (the clock jumped).
+    # 2026-10-25 00:30 UTC is 02:30 CEST; 01:30 UTC is 02:30 CET (the clock went back).
+    utc = [
+        "2026-03-29T00:30",
+        "2026-03-29T01:30",
+        "2026-10-25T00:30",
+        "2026-10-25T01:30",
+        "2026-07-01T12:00",
+        "2026-01-01T12:00",
+    ]
+    epoch = np.array([np.datetime64(t, "s").astype(np.int64) for t in utc])
+    local = [str(t) for t in _local_times(epoch)]
+    assert local == [
+        "2026-03-29T01:30:00",
+        "2026-03-29T03:30:00",
+        "2026-10-25T02:30:00",
+        "2026-10-25T02:30:00",
+        "2026-07-01T14:00:00",
+        "2026-01-01T13:00:00",
+    ]
