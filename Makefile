@@ -63,6 +63,10 @@ lint: setup-test
 bench: setup-test
 	$(BIN)/python benchmarks/crypto_bench.py
 	$(BIN)/python benchmarks/login_bench.py
+	$(BIN)/python benchmarks/chart_json_bench.py
+	$(BIN)/python benchmarks/pages_bench.py
+	$(BIN)/python benchmarks/csv_import_bench.py
+	$(BIN)/python benchmarks/api_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from pgd.measurements import validation
@@ -87,14 +88,14 @@ def _taken_at(raw: object, errors: dict[str, str]) -> datetime | None:
 
 
 def _choice(
-    body: dict[str, Any], name: str, allowed: tuple[str, ...], message: str, errors: dict[str, str]
+    body: dict[str, Any], name: str, allowed: tuple[str, ...], message: Any, errors: dict[str, str]
 ) -> str | None:
     """Enumerated text fields are exact: what the API document lists, or null/absent."""
     raw = body.get(name)
     if raw is None:
         return None
     if not isinstance(raw, str) or raw not in allowed:
-        errors[name] = message
+        errors[name] = str(message)
         return None
     return raw
 
@@ -112,19 +113,19 @@ def _value(kind: str, body: dict[str, Any], errors: dict[str, str]) -> Value | N
     try:
         if kind == Kind.BLOOD_PRESSURE:
             arm = _choice(
-                body, "arm", ARMS, _("Choose left arm, right arm, or leave it empty."), errors
+                body, "arm", ARMS, _l("Choose left arm, right arm, or leave it empty."), errors
             )
             return validation.blood_pressure(
                 body.get("systolic"), body.get("diastolic"), body.get("pulse"), arm
             )
         if kind == Kind.WEIGHT:
             return validation.weight(body.get("weight_kg"))
-        unit = _choice(body, "unit", tuple(UNITS), _("Choose mmol/L or mg/dL."), errors)
+        unit = _choice(body, "unit", tuple(UNITS), _l("Choose mmol/L or mg/dL."), errors)
         moment = _choice(
             body,
             "moment",
             MOMENTS,
-            _("Choose when you measured, for example before breakfast."),
+            _l("Choose when you measured, for example before breakfast."),
             errors,
         )
         return validation.glucose(body.get("glucose"), UNITS.get(unit or "mmol/L"), moment)

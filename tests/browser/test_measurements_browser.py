@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -100,3 +101,46 @@ def test_bad_value_is_explained_next_to_the_field(english_page: Page, live_serve
     field_error = page.locator("#diastolic-error")
     expect(field_error).to_contain_text("must be below the upper value")
     expect(page.get_by_label("Upper value (systolic)")).to_have_value("80")  # nothing lost
+
+
+def test_import_csv_with_one_bad_row_reports_it_and_saves_nothing(
+    english_page: Page, live_server: str, tmp_path: Path
+) -> None:
+    page = english_page
+    _register(page, live_server, "csv.import@example.nl")
+    csv_file = tmp_path / "metingen.csv"
+    # Dutch Excel style: semicolons, decimal commas; line 3 holds an impossible systolic value.
+    csv_file.write_text(
+        "type;date;time;systolic;diastolic;weight_kg\n"
+        "blood_pressure;02-03-2026;08:15;142;88;\n"
+        "blood_pressure;02-03-2026;20:40;420;90;\n"
+        "weight;03-03-2026;07:30;;;82,5\n",
+        encoding="utf-8",
+    )
+    page.goto(live_server + "/measurements/import")
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Check the file").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("1 row in metingen.csv has a problem")
+    expect(alert).to_contain_text("Nothing has been saved")
+    problems = page.get_by_role("table", name="Problems in your file")
+    row = problems.get_by_role("row").filter(has_text="300")
+    expect(row).to_have_count(1)
+    expect(row.get_by_role("cell").first).to_have_text("3")  # the line number in the file
+
+    # Nothing was imported: the list is still empty.
+    page.goto(live_server + "/measurements")
+    expect(page.get_by_role("main")).not_to_contain_text("142")
+
+    # Fixed file: the preview shows the counts, then everything is saved at once.
+    csv_file.write_text(
+        csv_file.read_text(encoding="utf-8").replace(";420;", ";142;").replace("20:40", "20:45"),
+        encoding="utf-8",
+    )
+    page.goto(live_server + "/measurements/import")
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("main")).to_contain_text("holds 3 correct measurements")
+    page.get_by_role("button", name="Save 3 measurements").click()
+    expect(page.get_by_role("status").first).to_contain_text("Imported 3 measurements")
