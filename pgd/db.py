@@ -42,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
+    # 64 MB page cache (allocated only as used): a 100,000-row import touches random
+    # pages of the id and fingerprint indexes; the 2 MB default halves its speed.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 

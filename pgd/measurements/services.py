@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import orjson
 from sqlalchemy import String, Table, and_, delete, func, insert, or_, select, type_coerce
+from sqlalchemy.orm import Session
 
 from pgd import crypto, db
 from pgd.measurements import values as v
@@ -76,6 +77,36 @@ def add(
     return v.Reading(row.id, kind, _aware(row.taken_at), value, note, source.value)
 
 
+def _insert_many(sess: Session, rows: Sequence[dict[str, object]]) -> None:
+    """One DBAPI executemany, each value passed through its column type's own bind
+    processor (looked up once): Core's per-row machinery cost more than the database's
+    own work for 100,000 rows. Same SQL, same stored values."""
+    if not rows:
+        return
+    conn = sess.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    compiled = insert(_TABLE).compile(dialect=dialect, column_keys=names)
+    processors = {}
+    for name in names:
+        processor = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    converted = [
+        {
+            name: (processors[name](value) if name in processors else value)
+            for name, value in row.items()
+        }
+        for row in rows
+    ]
+    if compiled.positional:
+        order = compiled.positiontup or []
+        params: list[Any] = [tuple(row[name] for name in order) for row in converted]
+    else:
+        params = converted
+    conn.exec_driver_sql(str(compiled), params)
+
+
 @dataclass(frozen=True)
 class AddManyResult:
     added: int
@@ -132,8 +163,7 @@ def add_many(
                 }
             )
         for start in range(0, len(rows), 5000):
-            # Core insert of plain dicts: 100k rows without building ORM objects.
-            sess.execute(insert(_TABLE), rows[start : start + 5000])
+            _insert_many(sess, rows[start : start + 5000])
         added = len(rows)
     return AddManyResult(added, duplicates)
 
