@@ -10,6 +10,7 @@ import numpy as np
 import plotly
 from flask import current_app, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_login import current_user
 
 from pgd import policy
@@ -181,7 +182,14 @@ def chart_glucose() -> ResponseReturnValue:
     # Days with at least 3 readings count as day curves.
     uniq, counts = np.unique(day_of, return_counts=True) if s.n else (np.empty(0), np.empty(0))
     curve_days = uniq[counts >= 3] if s.n else uniq
-    context: dict[str, object] = {"view": view, "curve_days": [str(d) for d in curve_days[::-1]]}
+    context: dict[str, object] = {
+        "view": view,
+        # (value for the form, label a person reads: "di 18 nov 2026")
+        "curve_days": [
+            (str(d), format_date(date.fromisoformat(str(d)), "EEE d MMM y"))
+            for d in curve_days[::-1]
+        ],
+    }
     if view == "day":
         chosen = _chosen_days(curve_days)
         days = []

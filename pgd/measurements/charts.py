@@ -16,6 +16,7 @@ import numpy as np
 import plotly.io.json as plotly_json
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
@@ -134,14 +135,19 @@ def _band(y0: float, y1: float, colour: str, opacity: float, text: str = "") -> 
     return shape
 
 
+def _decimal_sign() -> str:
+    """',' for Dutch readers ("7,4 mmol/L"), '.' for English; '.' outside a request."""
+    locale = get_locale()
+    return get_decimal_symbol(locale) if locale is not None else "."
+
+
 def _num(value: float, decimals: int = 1) -> str:
-    """Plain number text; the page turns '.' into ',' for Dutch readers."""
-    return f"{value:.{decimals}f}"
+    return f"{value:.{decimals}f}".replace(".", _decimal_sign())
 
 
 def _short(value: float) -> str:
-    """'85' for whole numbers, '84.5' otherwise: labels read better without '.0'."""
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    """'85' for whole numbers, '84,5' otherwise: labels read better without ',0'."""
+    return f"{value:.0f}" if float(value).is_integer() else _num(value)
 
 
 def _pct(value: float) -> str:
@@ -656,6 +662,9 @@ def _tir_bands() -> list[tuple[str, str]]:
     ]
 
 
+TIR_LABEL_MIN = 6.0  # percent of the bar wide enough for a readable "12%"
+
+
 def _tir_values(tir: TimeInRange) -> tuple[float, float, float, float, float]:
     return (tir.very_low, tir.low, tir.in_range, tir.high, tir.very_high)
 
@@ -671,8 +680,11 @@ def time_in_range_figure(tir: TimeInRange) -> Figure:
                 "name": f"{name} ({limits})",
                 "x": [round(pct, 1)],
                 "y": [""],
-                "text": [_pct(pct) if pct else ""],
+                # A label in a sliver is unreadable (plotly shrinks and turns it): the
+                # legend, the hover and the table below still give every band's share.
+                "text": [_pct(pct) if pct >= TIR_LABEL_MIN else ""],
                 "textposition": "inside",
+                "textangle": 0,
                 "insidetextanchor": "middle",
                 "textfont": {"size": 16, "color": TIR_TEXT_COLOURS[i]},
                 "marker": {"color": TIR_COLOURS[i]},

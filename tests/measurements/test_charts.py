@@ -380,6 +380,14 @@ def test_time_in_range_figure_stacked_bar() -> None:
     assert "based on 10 readings" in fig["layout"]["title"]["text"]
 
 
+def test_time_in_range_slivers_get_no_label_but_keep_their_hover() -> None:
+    values = np.array([2.9] + [3.5] * 2 + [6.0] * 150 + [11.0] * 40 + [14.5] * 7)  # 200
+    fig = charts.time_in_range_figure(stats.time_in_range(values))
+    assert [t["text"][0] for t in fig["data"]] == ["", "", "75%", "20%", ""]
+    assert fig["data"][0]["hovertemplate"].startswith("<1% (1)")
+    assert fig["data"][4]["hovertemplate"].startswith("4% (7)")
+
+
 def test_time_in_range_text_rows() -> None:
     values = np.array([2.9] + [3.5] * 2 + [6.0] * 150 + [11.0] * 40 + [14.5] * 7)
     text = charts.time_in_range_text(stats.time_in_range(values))
