@@ -285,3 +285,16 @@ def test_import_page_documents_the_format(patient: FlaskClient) -> None:
         assert f"<code>{column}</code>" in body
     assert "at most 10 MB" in body
     assert csrf_token(patient, IMPORT)
+
+
+def test_import_export_and_api_keys_can_be_found_from_the_menu_pages(
+    patient: FlaskClient,
+) -> None:
+    """A page nobody can reach does not exist for a patient: each is linked from a menu page."""
+    listing = patient.get("/measurements").get_data(as_text=True)
+    assert f'href="{IMPORT}"' in listing
+    assert 'href="/measurements/export.csv"' in listing
+    settings = patient.get("/settings").get_data(as_text=True)
+    keys = re.search(r'href="([^"]+)">[^<]*API', settings)
+    assert keys, "no link to the API keys page on the settings page"
+    assert patient.get(keys.group(1)).status_code == 200
