@@ -11,6 +11,7 @@ import pgd.accounts.models  # noqa: F401  (register tables on Base.metadata)
 import pgd.crypto.models  # noqa: F401
 import pgd.measurements.import_models  # noqa: F401
 import pgd.measurements.models  # noqa: F401
+import pgd.sharing.models  # noqa: F401
 from pgd.db import Base
 
 config = context.config

@@ -72,6 +72,42 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"An account with e-mail {email} already exists.") from None
         click.echo(f"Clinician account created: {user.email} ({profession}).")
 
+    @app.cli.command("verify-access-log")
+    def verify_access_log() -> None:
+        """Check the hash chain of the access log; name the first broken event."""
+        from pgd.sharing import access_log
+
+        count, broken = access_log.verify()
+        if broken is None:
+            click.echo(f"Access log is intact: {count} events, chain unbroken.")
+            return
+        where = f"event {broken.seq}" if broken.seq is not None else "the chain head"
+        ident = f" (id {broken.event_id})" if broken.event_id else ""
+        raise click.ClickException(
+            f"Access log is BROKEN at {where}{ident}: {broken.reason}. "
+            f"{count} events before it are intact."
+        )
+
+    @app.cli.command("reset-second-factor")
+    @click.argument("email")
+    def reset_second_factor(email: str) -> None:
+        """Remove a user's second factor (lost phone); they set it up again at next login."""
+        from pgd.accounts import second_factor
+
+        user = second_factor.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no account with e-mail {email}.")
+        if not second_factor.remove(user):
+            raise click.ClickException(f"{user.email} has no second factor; nothing changed.")
+        click.echo(
+            f"Second factor removed for {user.email}; all their sessions have ended. "
+            + (
+                "They must set up a new one at their next login before they see any patient."
+                if user.role == "clinician"
+                else "They log in with their password only, until they set up a new one."
+            )
+        )
+
     @app.cli.command("seed-demo")
     @click.option("--email", default="demo@voorbeeldpraktijk.nl", show_default=True)
     @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120))

@@ -13,8 +13,11 @@ from flask import Flask, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-Policy = Literal["public", "patient", "clinician", "admin", "api"]
-POLICIES: tuple[Policy, ...] = ("public", "patient", "clinician", "admin", "api")
+Policy = Literal["public", "patient", "clinician", "admin", "api", "enrolling"]
+POLICIES: tuple[Policy, ...] = ("public", "patient", "clinician", "admin", "api", "enrolling")
+# "enrolling": any logged-in user, also a clinician who has no second factor yet (the
+# second-factor pages themselves). Clinician pages need a second factor that this
+# session passed; see pgd.accounts.second_factor_gate.
 # "api" endpoints authenticate a bearer token, not a session: the API blueprint's own
 # before_request does that. Only that blueprint may declare it.
 API_BLUEPRINT = "api"
@@ -38,6 +41,7 @@ patient = _declare("patient")
 clinician = _declare("clinician")
 admin = _declare("admin")
 api = _declare("api")
+enrolling = _declare("enrolling")
 
 
 def policy_of(app: Flask, endpoint: str) -> Policy | None:
@@ -55,19 +59,24 @@ def enforce() -> ResponseReturnValue | None:
     policy = policy_of(current_app, endpoint)
     if policy is None:
         abort(404)
-    if policy == "public":
-        return None
     if policy == "api":
         # No session login: the API blueprint checks the token. Elsewhere nothing would.
         if request.blueprint != API_BLUEPRINT:
             abort(404)
         return None
+    from pgd.accounts import second_factor_gate  # late: pgd.accounts imports this module
+
+    detour = second_factor_gate.pending_detour(endpoint)
+    if detour is not None:
+        return detour  # password right, code not yet: only the code step and logout
+    if policy == "public":
+        return None
     if not current_user.is_authenticated:
         login_manager = current_app.login_manager  # type: ignore[attr-defined]
         return login_manager.unauthorized()  # type: ignore[no-any-return]
-    if current_user.role != policy:
+    if policy != "enrolling" and current_user.role != policy:
         abort(404)  # the other role learns nothing, not even that the page exists
-    return None
+    return second_factor_gate.second_factor_detour(policy)
 
 
 def init_app(app: Flask) -> None:

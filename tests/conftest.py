@@ -181,6 +181,114 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     return post_form(client, "/login", {"email": email, "password": password})
 
 
+# -- second factor -------------------------------------------------------------------
+# The codes are computed here with a separate RFC 6238 implementation (not pgd's own),
+# so a mistake in pgd.crypto.totp cannot hide behind a test that shares it.
+
+
+def rfc6238_code(secret_base32: str, moment: float | None = None, step_offset: int = 0) -> str:
+    """A 6-digit TOTP code (SHA-1, 30 s) for the given time (RFC 6238, RFC 4226 5.3)."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    import time
+
+    cleaned = secret_base32.replace(" ", "").upper()
+    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    counter = int((time.time() if moment is None else moment) // 30) + step_offset
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[19] & 0xF
+    value = (
+        (digest[offset] & 0x7F) << 24
+        | digest[offset + 1] << 16
+        | digest[offset + 2] << 8
+        | digest[offset + 3]
+    )
+    return f"{value % 1_000_000:06d}"
+
+
+def current_step() -> int:
+    import time
+
+    return int(time.time() // 30)
+
+
+class Enrolled:
+    """A user with a confirmed second factor, and what a test needs to pass the code step.
+
+    Each app code works once, so next_code() hands out unused time steps (the server
+    accepts one step either side of now) and then the recovery codes.
+    """
+
+    def __init__(self, user: Any, secret: str, recovery_codes: list[str], used_step: int):
+        self.user = user
+        self.email: str = user.email
+        self.secret = secret
+        self.recovery_codes = list(recovery_codes)
+        self.used_step = used_step
+
+    def code(self, step_offset: int = 0) -> str:
+        return rfc6238_code(self.secret, step_offset=step_offset)
+
+    def next_code(self) -> tuple[str, bool]:
+        """(code, is_recovery_code): an app code not used yet, else a recovery code."""
+        now = current_step()
+        for step in (now - 1, now, now + 1):
+            if step > self.used_step:
+                self.used_step = step
+                return rfc6238_code(self.secret, step_offset=step - now), False
+        return self.recovery_codes.pop(), True
+
+
+def enrol(app: Flask, user: Any) -> Enrolled:
+    """Set up and confirm a second factor through the real services (user or e-mail)."""
+    from pgd.accounts import second_factor
+
+    email = user if isinstance(user, str) else user.email
+    with app.test_request_context():
+        fresh = second_factor.user_by_email(email)
+        secret = second_factor.start_enrolment(fresh).secret_text.replace(" ", "")
+        step = current_step() - 1  # leave the current and the next step for logins
+        try:
+            codes = second_factor.confirm_enrolment(fresh, rfc6238_code(secret, step_offset=-1))
+        except second_factor.SecondFactorError:  # a 30-second boundary passed just now
+            step = current_step()
+            codes = second_factor.confirm_enrolment(fresh, rfc6238_code(secret))
+        enrolled = Enrolled(fresh, secret, codes, step)
+    app.extensions.setdefault("pgd.test_enrolled", {})[enrolled.email] = enrolled
+    return enrolled
+
+
+@pytest.fixture
+def create_enrolled_clinician(
+    app: Flask, create_clinician: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Like create_clinician, with a confirmed second factor. Returns an `Enrolled`:
+    .user, .email, .secret, .code(), .next_code(), .recovery_codes."""
+
+    def factory(**kwargs: Any) -> Enrolled:
+        return enrol(app, create_clinician(**kwargs))
+
+    return factory
+
+
+def login_clinician(client: FlaskClient, who: Enrolled | str, password: str = PASSWORD) -> Any:
+    """Password, then the code step: the client ends fully logged in (returns the last
+    response, a redirect to the clinician's home page). Works for any enrolled user."""
+    # Not isinstance(): pytest's "conftest" and an imported "tests.conftest" are two modules.
+    enrolled = (
+        client.application.extensions["pgd.test_enrolled"][who] if isinstance(who, str) else who
+    )
+    first = login(client, enrolled.email, password)
+    assert first.status_code == 302, first.status_code
+    assert first.headers["Location"] == "/login/code", first.headers["Location"]
+    code, is_recovery = enrolled.next_code()
+    if is_recovery:
+        return post_form(client, "/login/code?recovery=1", {"recovery_code": code})
+    return post_form(client, "/login/code", {"code": code})
+
+
 def count_rows(app: Flask, table: str) -> int:
     with app.app_context():
         return int(db.session().execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608

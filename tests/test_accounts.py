@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, count_rows, login, post_form
+from tests.conftest import PASSWORD, count_rows, login, login_clinician, post_form
 
 GOOD = {
     "name": "Jansje Pietersma",
@@ -277,12 +277,12 @@ def test_profile_update_is_sealed_and_shown(
     assert 'value="Jansje P."' in client.get("/account/profile").get_data(as_text=True)
 
 
-def test_role_separation(app: Flask, create_patient: Any, create_clinician: Any) -> None:
+def test_role_separation(app: Flask, create_patient: Any, create_enrolled_clinician: Any) -> None:
     create_patient()
-    create_clinician()
+    create_enrolled_clinician()
     patient, clinician, anonymous = app.test_client(), app.test_client(), app.test_client()
     login(patient, "patient@example.nl")
-    response = login(clinician, "poh@praktijk.nl")
+    response = login_clinician(clinician, "poh@praktijk.nl")
     assert response.headers["Location"] == "/clinician"
     assert clinician.get("/clinician").status_code == 200
     for url in ("/home", "/account/profile", "/account/password"):
@@ -296,12 +296,12 @@ def test_role_separation(app: Flask, create_patient: Any, create_clinician: Any)
 
 
 def test_clinician_home_is_empty_and_shows_who_is_logged_in(
-    app: Flask, create_clinician: Any
+    app: Flask, create_enrolled_clinician: Any
 ) -> None:
-    create_clinician()
+    create_enrolled_clinician()
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, "poh@praktijk.nl")
+    login_clinician(client, "poh@praktijk.nl")
     body = client.get("/clinician").get_data(as_text=True)
     assert "Anna de Vries" in body
     assert "practice support worker (POH)" in body

@@ -36,6 +36,12 @@ def test_expected_policies(app: Flask) -> None:
         "accounts.profile": "patient",
         "accounts.change_password": "patient",
         "sharing.clinician_home": "clinician",
+        # Second factor: set-up pages open before it exists; the code step before login.
+        "accounts.second_factor": "enrolling",
+        "accounts.second_factor_setup": "enrolling",
+        "accounts.second_factor_code": "public",
+        "accounts.second_factor_off": "patient",
+        "accounts.logout": "public",
         "static": "public",
     }
     for endpoint, wanted in expected.items():

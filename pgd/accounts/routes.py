@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from pgd import policy
-from pgd.accounts import bp, services, sessions, throttle
+from pgd.accounts import bp, second_factor, second_factor_gate, services, sessions, throttle
 from pgd.accounts.forms import (
     ChangePasswordForm,
     LanguageForm,
@@ -118,6 +118,10 @@ def login() -> ResponseReturnValue:
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             throttle.succeeded(account)
+            if second_factor.is_enrolled(user.id):
+                # Not logged in yet: the code step comes first.
+                second_factor_gate.begin_pending(user, _safe_next(form.next.data))
+                return redirect(url_for("accounts.second_factor_code"))
             _begin_session(user)
             return redirect(_safe_next(form.next.data) or _home_for(user))
         # One message for an unknown e-mail and a wrong password: no account enumeration.

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from pgd import crypto, db
 from pgd.accounts.models import ApiToken, Role, User
 from pgd.accounts.services import AccountError
-from pgd.sharing.policy import Principal
+from pgd.sharing.policy import Principal, second_factor_enrolled
 
 TOKEN_PREFIX = "pgd_"  # noqa: S105  (a public marker, not a secret)
 NAME_MAX = 60
@@ -104,8 +104,10 @@ def get_active(user_id: uuid.UUID, token_id: uuid.UUID) -> TokenInfo:
 
 def create(principal: Principal, name: str) -> tuple[TokenInfo, str]:
     """Make a token for a patient; the raw token is returned here once and never stored."""
-    if principal.role != Role.PATIENT:
+    if principal.role not in (Role.PATIENT, Role.CLINICIAN):
         raise NotFound(principal.id)
+    if principal.role == Role.CLINICIAN and not second_factor_enrolled(principal.id):
+        raise NotFound(principal.id)  # a clinician's key needs a second factor first
     clean = clean_name(name)
     if len(active(principal.id)) >= MAX_ACTIVE:
         raise AccountError("name", "too_many")
@@ -155,7 +157,8 @@ def authenticate(raw: str) -> ApiPrincipal | None:
         return None
     sess = db.session()
     found = sess.execute(_LOOKUP, {"digest": crypto.token_digest(raw)}).first()
-    if found is None or found.role != Role.PATIENT:
+    # A clinician's token reads only what the sharing policy allows (second factor too).
+    if found is None or found.role not in (Role.PATIENT, Role.CLINICIAN):
         return None
     now = db.utcnow()
     last = _aware(found.last_used_at)

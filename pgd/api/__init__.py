@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from pgd.api import auth, problems, routes  # noqa: E402,F401  (views and hooks on bp)
+from pgd.api import auth, clinician_routes, problems, routes  # noqa: E402,F401  (views and hooks on bp)

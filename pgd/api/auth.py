@@ -17,7 +17,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse
 
-from pgd import policy
+from pgd import crypto, policy
 from pgd.accounts import tokens
 from pgd.api import bp
 from pgd.api.problems import Problem, unauthorized
@@ -87,6 +87,7 @@ def authenticate() -> None:
         _count_failure()
         raise unauthorized(missing=False)
     g.api_principal = principal
+    crypto.limit_keys_to(principal.id)  # only the keys the sharing policy allows
 
 
 def principal() -> tokens.ApiPrincipal:

@@ -15,6 +15,7 @@ from pgd.api.payloads import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, TIME_EXAM
 from pgd.measurements import validation
 from pgd.measurements.models import Source
 from pgd.measurements.values import MGDL_PER_MMOL, Arm, Moment
+from pgd.sharing.dossier import CURSOR_PATTERN as CURSOR_PATTERN_OF_PATIENTS
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -37,6 +38,13 @@ the future. They are stored to the second and returned in UTC.
 answer 422 with `errors`: one plain-language message per field, in Dutch or English
 (`Accept-Language`). Every path also answers an undocumented method with 405 and an
 `Allow` header, and an unknown path under /api/v1 with 404, both as problem details.
+
+**Care providers** (with a second factor set up) can make an API key too, and read the
+data of patients who share with them: `GET /patients` lists them, and
+`GET /patients/{{patient_id}}/measurements` lists one patient's readings — only the
+kinds and the period the patient shared, only while the share is active. Anything
+else answers 404, exactly like something that does not exist. Every read is written
+to the patient's access log.
 
 **Alarming values** (blood pressure 180/110 or higher, glucose below 3.9 or above 15
 mmol/L) are saved, and the response carries `advice` to show to the person.
@@ -166,6 +174,16 @@ MEASUREMENT_ID = {
     "in": "path",
     "required": True,
     "description": "The id of one of your own measurements.",
+    "schema": {"type": "string", "format": "uuid"},
+}
+
+PATIENT_CURSOR_PATTERN = CURSOR_PATTERN_OF_PATIENTS
+
+PATIENT_ID = {
+    "name": "patient_id",
+    "in": "path",
+    "required": True,
+    "description": "The id of a patient who shares with you (from GET /patients).",
     "schema": {"type": "string", "format": "uuid"},
 }
 
@@ -305,6 +323,57 @@ def build() -> dict[str, Any]:
                 },
             },
         },
+        "Patient": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "id",
+                "name",
+                "birth_date",
+                "categories",
+                "data_from",
+                "expires_at",
+                "shared_at",
+            ],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "name": {"type": "string"},
+                "birth_date": {"type": ["string", "null"], "format": "date"},
+                "categories": {
+                    "type": "array",
+                    "items": {"enum": ["blood_pressure", "weight", "glucose", "goals"]},
+                    "description": "What the patient shares with you.",
+                },
+                "data_from": {
+                    "type": ["string", "null"],
+                    "format": "date-time",
+                    "description": "Only data from this moment on; null shares all data.",
+                },
+                "expires_at": {"type": "string", "format": "date-time"},
+                "shared_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "PatientList": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "next_cursor", "total"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": _ref("Patient"),
+                    "description": "Most recently shared first.",
+                },
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` for the next page; null on the last page.",
+                },
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "How many patients share with you now, on all pages.",
+                },
+            },
+        },
         "Advice": {
             "type": "object",
             "additionalProperties": False,
@@ -355,7 +424,8 @@ def build() -> dict[str, Any]:
             },
         ),
         "NotFound": _problem_response(
-            "No such measurement among yours (another person's id also answers this)."
+            "No such measurement among yours (another person's id also answers this); for "
+            "care providers: no active share for this patient and kind."
         ),
         "ContentTooLarge": _problem_response("The body is larger than the server accepts."),
         "UnsupportedMediaType": _problem_response("The body is not sent as application/json."),
@@ -462,6 +532,54 @@ def build() -> dict[str, Any]:
                 "responses": {
                     "204": {"description": "Deleted."},
                     **_responses("Unauthorized", "NotFound", "TooManyRequests"),
+                },
+            },
+        },
+        "/patients": {
+            "get": {
+                "operationId": "listPatients",
+                "summary": "For care providers: the patients who share with you now",
+                "parameters": [
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": "The next_cursor of the previous page.",
+                        "schema": {"type": "string", "pattern": PATIENT_CURSOR_PATTERN},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "description": "How many per page, 1 to 500.",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Patients with an active share.",
+                        "content": {JSON: {"schema": _ref("PatientList")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
+                },
+            },
+        },
+        "/patients/{patient_id}/measurements": {
+            "parameters": [PATIENT_ID],
+            "get": {
+                "operationId": "listPatientMeasurements",
+                "summary": "For care providers: a patient's shared measurements, newest first",
+                "description": (
+                    "Without `type`, all shared kinds. A kind the patient does not share, "
+                    "a stopped or expired share, or another patient answers 404."
+                ),
+                "parameters": LIST_PARAMETERS,
+                "responses": {
+                    "200": {
+                        "description": "One page.",
+                        "content": {JSON: {"schema": _ref("MeasurementList")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
                 },
             },
         },

@@ -31,12 +31,20 @@ __all__ = [
     "CryptoError",
     "DecryptionError",
     "MasterKeyError",
+    "KeyNotPermitted",
     "RecordCipher",
     "cipher_for",
     "init_app",
+    "limit_keys_to",
+    "permit",
+    "preload",
     "shred",
     "token_digest",
 ]
+
+
+class KeyNotPermitted(DecryptionError):
+    """This request's principal may not open that data key (pgd.sharing.policy decides)."""
 
 
 class Category(StrEnum):
@@ -48,6 +56,7 @@ class Category(StrEnum):
     GLUCOSE = "glucose"
     GOALS = "goals"
     IMPORTS = "imports"  # CSV rows waiting for the patient to confirm; never shared
+    ACCOUNT = "account"  # the user's own login secrets (second factor); never shared
 
 
 def key_file(app: Flask) -> Path:
@@ -130,6 +139,54 @@ def _ensure_check(sess: Session, keyring: KeyRing, kek_id: str) -> None:
         sess.flush()
 
 
+# -- which keys this request may open ------------------------------------------------
+# Once a request knows its principal, only that principal's own keys and the
+# (owner, category) pairs the sharing policy permitted unwrap. A query that forgot a
+# filter therefore meets KeyNotPermitted, never another patient's or category's values.
+# pgd.crypto does not import pgd.sharing: the policy calls permit(), crypto only checks.
+
+
+def limit_keys_to(principal_id: uuid.UUID) -> None:
+    """From now on in this request: own keys, plus what permit() adds, and nothing else."""
+    g.pgd_key_scope = (principal_id, set())
+
+
+def permit(owner_id: uuid.UUID, category: Category | str) -> None:
+    """Called by pgd.sharing.policy only, after it allowed this (owner, category)."""
+    scope = g.get("pgd_key_scope")
+    if scope is not None:
+        scope[1].add((owner_id, str(category)))
+
+
+def _check_permitted(owner_id: uuid.UUID, category: str) -> None:
+    scope = g.get("pgd_key_scope")
+    if scope is None:
+        return  # command line, registration, login: no principal to limit to
+    own, pairs = scope
+    if owner_id != own and (owner_id, category) not in pairs:
+        raise KeyNotPermitted(f"This request may not open the {category} key of that owner.")
+
+
+def preload(owner_ids: list[uuid.UUID], category: Category) -> None:
+    """Open many owners' keys of one category with one query (a list of 2,000 names)."""
+    cache: dict[tuple[uuid.UUID, str], RecordCipher] = g.setdefault("pgd_ciphers", {})
+    wanted = [o for o in owner_ids if (o, category) not in cache]
+    for owner_id in wanted:
+        _check_permitted(owner_id, str(category))
+    keyring = ring()
+    sess = db.session()
+    for start in range(0, len(wanted), 900):
+        rows = sess.execute(
+            select(DataKey.owner_id, DataKey.kek_id, DataKey.wrapped).where(
+                DataKey.owner_id.in_(wanted[start : start + 900]),
+                DataKey.category == str(category),
+            )
+        )
+        for owner_id, kek_id, wrapped in rows:
+            dek = keyring.unwrap(kek_id, wrapped, owner_id, str(category))
+            cache[(owner_id, category)] = RecordCipher(dek, owner_id, str(category))
+
+
 # Built once: every request that opens a record runs it (an API create is ~1 ms in all).
 _WRAPPED_KEY = select(DataKey.kek_id, DataKey.wrapped).where(
     DataKey.owner_id == bindparam("owner"), DataKey.category == bindparam("category")
@@ -141,7 +198,9 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
 
     With create=True a missing data key is made (inside the caller's transaction);
     without it a missing key raises DecryptionError, since nothing was sealed with it.
+    Raises KeyNotPermitted when the sharing policy did not allow this pair.
     """
+    _check_permitted(owner_id, str(category))
     cache: dict[tuple[uuid.UUID, str], RecordCipher] = g.setdefault("pgd_ciphers", {})
     hit = cache.get((owner_id, category))
     if hit is not None:

@@ -71,10 +71,17 @@ def dashboard_page() -> ResponseReturnValue:
         dashboard.glucose_card(services.series(*who, Kind.GLUCOSE, start=since), now),
     ]
     from pgd.accounts import services as accounts
+    from pgd.goals import services as goals
 
     profile = accounts.profile_of(current_user.id)
     empty = all(card.latest is None for card in cards)
-    return render_template("measurements/dashboard.html", cards=cards, profile=profile, empty=empty)
+    return render_template(
+        "measurements/dashboard.html",
+        cards=cards,
+        profile=profile,
+        empty=empty,
+        goals=goals.current_goals(*who),
+    )
 
 
 def _island(figure: dict[str, object]) -> str:
@@ -99,6 +106,11 @@ def chart_blood_pressure() -> ResponseReturnValue:
     code, start = _period()
     prefs = settings.get(*who)
     s = services.series(*who, Kind.BLOOD_PRESSURE, start=start)
+    return _render("measurements/chart.html", period=code, **blood_pressure_context(s, prefs))
+
+
+def blood_pressure_context(s: services.Series, prefs: settings.Settings) -> dict[str, object]:
+    """Figure and text of a blood pressure chart (the patient's and the clinician's)."""
     times = _local_times(s.epoch)
     pulse = s.values["pulse"]
     # Pulse is listed in the table; on the chart a second axis would confuse more than help.
@@ -112,14 +124,7 @@ def chart_blood_pressure() -> ResponseReturnValue:
         prefs.bp_target,
         pulse if np.isfinite(pulse).any() else None,
     )
-    return _render(
-        "measurements/chart.html",
-        kind="blood_pressure",
-        period=code,
-        n=s.n,
-        figure=_island(figure),
-        text=text,
-    )
+    return {"kind": "blood_pressure", "n": s.n, "figure": _island(figure), "text": text}
 
 
 @bp.get("/charts/weight")
@@ -129,18 +134,17 @@ def chart_weight() -> ResponseReturnValue:
     code, start = _period()
     prefs = settings.get(*who)
     s = services.series(*who, Kind.WEIGHT, start=start)
+    context = weight_context(s, prefs, _weight_goal(who))
+    return _render("measurements/chart.html", period=code, **context)
+
+
+def weight_context(
+    s: services.Series, prefs: settings.Settings, goal: float | None
+) -> dict[str, object]:
     times = _local_times(s.epoch)
-    goal = _weight_goal(who)
     figure = charts.weight_figure(times, s.values["kg"], prefs.height_cm, goal)
-    text = charts.weight_text(times, s.values["kg"], prefs.height_cm)
-    return _render(
-        "measurements/chart.html",
-        kind="weight",
-        period=code,
-        n=s.n,
-        figure=_island(figure),
-        text=text,
-    )
+    text = charts.weight_text(times, s.values["kg"], prefs.height_cm, goal)
+    return {"kind": "weight", "n": s.n, "figure": _island(figure), "text": text}
 
 
 def _weight_goal(who: tuple[User, uuid.UUID]) -> float | None:
@@ -171,6 +175,10 @@ def chart_glucose() -> ResponseReturnValue:
         view = "day"
     code, start = _period()
     s = services.series(*who, Kind.GLUCOSE, start=start)
+    return _render("measurements/chart.html", period=code, **glucose_context(s, view))
+
+
+def glucose_context(s: services.Series, view: str) -> dict[str, object]:
     times = _local_times(s.epoch)
     mmol = s.values["mmol"]
     minutes = (
@@ -208,12 +216,4 @@ def chart_glucose() -> ResponseReturnValue:
         tir = stats.time_in_range(mmol)
         figure = charts.time_in_range_figure(tir)
         text = charts.time_in_range_text(tir)
-    return _render(
-        "measurements/chart.html",
-        kind="glucose",
-        period=code,
-        n=s.n,
-        figure=_island(figure),
-        text=text,
-        **context,
-    )
+    return {"kind": "glucose", "n": s.n, "figure": _island(figure), "text": text, **context}

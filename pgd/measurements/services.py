@@ -181,7 +181,9 @@ def _row(patient_id: uuid.UUID, reading_id: uuid.UUID) -> Measurement:
 
 def get(principal: Principal, patient_id: uuid.UUID, reading_id: uuid.UUID) -> v.Reading:
     row = _row(patient_id, reading_id)
-    require(principal, patient_id, row.kind, Action.READ)
+    access = require(principal, patient_id, row.kind, Action.READ)
+    if not access.covers(_aware(row.taken_at)):
+        raise NotFound(reading_id)  # before the granted data period: as if it did not exist
     payload = _cipher(patient_id, Kind(row.kind)).open(TABLE, row.id, row.payload_sealed)
     return _reading(row.id, row.kind, row.taken_at, row.source, payload)
 
@@ -243,7 +245,7 @@ def page(
 ) -> Page:
     """Newest first, keyset-paged, so years of data page as fast as the first week."""
     for kind in kinds:
-        require(principal, patient_id, kind, Action.READ)
+        start = require(principal, patient_id, kind, Action.READ).clamp(start)
     sess = db.session()
     where = [Measurement.patient_id == patient_id, Measurement.kind.in_([k.value for k in kinds])]
     if start is not None:
@@ -314,7 +316,7 @@ def series(
     end: datetime | None = None,
 ) -> Series:
     """Columns, not ORM objects: 15k rows selected, opened and parsed in one tight loop."""
-    require(principal, patient_id, kind, Action.READ)
+    start = require(principal, patient_id, kind, Action.READ).clamp(start)
     where = [Measurement.patient_id == patient_id, Measurement.kind == kind.value]
     if start is not None:
         where.append(Measurement.taken_at >= _epoch(start))
@@ -358,8 +360,12 @@ def latest(principal: Principal, patient_id: uuid.UUID, kind: Kind) -> v.Reading
 
 def all_readings(principal: Principal, patient_id: uuid.UUID) -> Iterator[v.Reading]:
     """Every own reading, oldest first, for the CSV export."""
+    start: datetime | None = None
     for kind in Kind:
-        require(principal, patient_id, kind, Action.READ)
+        start = require(principal, patient_id, kind, Action.READ).clamp(start)
+    where = [Measurement.patient_id == patient_id]
+    if start is not None:
+        where.append(Measurement.taken_at >= _epoch(start))
     rows = db.session().execute(
         select(
             Measurement.id,
@@ -368,7 +374,7 @@ def all_readings(principal: Principal, patient_id: uuid.UUID) -> Iterator[v.Read
             Measurement.source,
             Measurement.payload_sealed,
         )
-        .where(Measurement.patient_id == patient_id)
+        .where(*where)
         .order_by(Measurement.taken_at, Measurement.kind)
     )
     for r in rows:

@@ -167,6 +167,8 @@ def test_every_api_endpoint_declares_the_api_policy(app: Flask) -> None:
         "api.list_measurements": "api",
         "api.get_measurement": "api",
         "api.delete_measurement": "api",
+        "api.list_patients": "api",
+        "api.list_patient_measurements": "api",
         "api.openapi_document": "public",
     }
     assert policy.policy_of(app, "accounts.api_tokens") == "patient"

@@ -41,8 +41,8 @@ def test_every_route_is_documented_and_every_documented_route_exists(app: Flask)
         if not rule.rule.startswith(API_PREFIX + "/"):
             continue
         path = rule.rule.removeprefix(API_PREFIX)
-        for converter in ("<uuid:measurement_id>",):
-            path = path.replace(converter, "{measurement_id}")
+        for name in ("measurement_id", "patient_id"):
+            path = path.replace(f"<uuid:{name}>", "{" + name + "}")
         routes |= {(path, m.lower()) for m in (rule.methods or ()) - {"HEAD", "OPTIONS"}}
     documented = {
         (path, method)
@@ -204,6 +204,8 @@ def test_api_conforms_to_its_openapi_document(
         "GET /measurements",
         "GET /measurements/{measurement_id}",
         "DELETE /measurements/{measurement_id}",
+        "GET /patients",
+        "GET /patients/{patient_id}/measurements",
     }
     assert {201, 200, 204, 400, 401, 404, 405, 415, 422} <= set(run.statuses)
     app.extensions["pgd.engine"].dispose()

@@ -1,0 +1,248 @@
+"""Server time of the clinician's two busiest pages (issue 5).
+
+1. The pre-consult summary of a patient with five years of data, 3-month window.
+   Goal: p50 <= 80 ms on SQLite, <= 100 ms on PostgreSQL. (Each request also appends
+   its access-log event: the number includes that write.)
+2. "My patients" for a clinician with 2,000 sharing patients: p50 <= 150 ms, and the
+   cost must not grow with the patients in the database: 2,000 of 20,000 (the other
+   18,000 share with other clinicians) vs 2,000 of 2,000, ratio <= 1.3. The page shows
+   the 50 most recent shares (keyset-paged); also timed: a page deep in the list, and
+   the whole list of 2,000 through the service (what GET /api/v1/patients does).
+
+    .venv/bin/python benchmarks/sharing_bench.py                 # SQLite
+    .venv/bin/python benchmarks/sharing_bench.py --postgres URL  # e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import create_engine, insert, text
+
+from pgd import create_app, crypto, db
+from pgd.accounts.models import Profile, User
+from pgd.measurements import demo
+from pgd.measurements import services as measurements
+from pgd.measurements.models import Source
+from pgd.sharing.models import Grant
+
+PASSWORD = "mijn hond loopt graag mee"
+RUNS = 30
+SHARING = 2_000
+TOTAL = 20_000
+
+
+def _database(postgres: str | None, tmp: str) -> tuple[str, str | None]:
+    if not postgres:
+        return f"sqlite:///{tmp}/pgd.sqlite3", None
+    name = f"pgd_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return postgres.rsplit("/", 1)[0] + "/" + name, name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres", help="PostgreSQL URL of a maintenance database")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url, created = _database(args.postgres, tmp)
+        try:
+            run(url, tmp)
+        finally:
+            if created:
+                admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
+
+
+def _clinician(app: Any, email: str, name: str) -> tuple[Any, list[str]]:
+    """A POH with a second factor; returns the user and recovery codes to log in with."""
+    from pgd.accounts import second_factor, services
+    from pgd.accounts.models import Profession
+    from pgd.crypto import totp
+
+    with app.test_request_context():
+        user = services.create_clinician(email, PASSWORD, name, Profession.POH, "De Linde")
+        user = services.user_by_id(user.id)
+        secret = totp.from_base32(second_factor.start_enrolment(user).secret_text)
+        codes = second_factor.confirm_enrolment(user, totp.code_at_step(secret, totp.step_at()))
+    return user, codes
+
+
+def _login(app: Any, email: str, codes: list[str]) -> Any:
+    client = app.test_client()
+    for path, data in (
+        ("/login", {"email": email, "password": PASSWORD}),
+        ("/login/code?recovery=1", {"recovery_code": codes.pop()}),
+    ):
+        page = client.get(path).get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        assert client.post(path, data={"csrf_token": token, **data}).status_code == 302
+    return client
+
+
+def _grant(patient_id: uuid.UUID, clinician_id: uuid.UUID, when: datetime) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "patient_id": patient_id,
+        "clinician_id": clinician_id,
+        "categories": "blood_pressure,weight,glucose,goals",
+        "data_from": None,
+        "expires_at": when + timedelta(days=365),
+        "created_at": when,
+    }
+
+
+def _patients(app: Any, count: int, share_with: uuid.UUID, start: int) -> None:
+    """Many patients at once (users, sealed names, profile keys, grants), bulk inserted."""
+    now = datetime.now(UTC)
+    with app.test_request_context(), db.transaction() as sess:
+        users, profiles, grants = [], [], []
+        for i in range(start, start + count):
+            uid = uuid.uuid4()
+            users.append(
+                {
+                    "id": uid,
+                    "email": f"p{i}@example.nl",
+                    "role": "patient",
+                    "password_hash": "x",
+                    "session_version": 1,
+                    "created_at": now,
+                }
+            )
+            profiles.append({"user_id": uid, "name_sealed": b"", "birth_date_sealed": None})
+            grants.append(_grant(uid, share_with, now - timedelta(minutes=i)))
+        sess.execute(insert(User), users)
+        for profile in profiles:
+            cipher = crypto.cipher_for(profile["user_id"], crypto.Category.PROFILE, create=True)  # type: ignore[arg-type]
+            profile["name_sealed"] = cipher.seal_text(
+                "profiles",
+                profile["user_id"],
+                f"Patiënt {profile['user_id'].hex[:6]}",  # type: ignore[union-attr]
+            )
+            profile["birth_date_sealed"] = cipher.seal_text(
+                "profiles.birth_date",
+                profile["user_id"],
+                "1956-05-17",  # type: ignore[arg-type]
+            )
+        sess.execute(insert(Profile), profiles)
+        sess.execute(insert(Grant), grants)
+
+
+def _time(client: Any, path: str) -> tuple[float, float]:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times), sorted(times)[int(RUNS * 0.9) - 1]
+
+
+def _deep_page(client: Any) -> str:
+    """The address of page 30 (of 40): keyset paging costs the same deep in the list."""
+    path = "/clinician"
+    for _ in range(29):
+        page = client.get(path).get_data(as_text=True)
+        path = re.search(r'href="(/clinician\?after=[^"]+)"', page).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    return path
+
+
+def _time_service(app: Any, clinician: Any) -> tuple[float, float]:
+    """The whole list (names decrypted) as the API builds it, inside a verified request."""
+    from flask_login import login_user
+
+    from pgd.accounts import second_factor, services
+    from pgd.sharing import dossier
+
+    times = []
+    for _ in range(RUNS):
+        with app.test_request_context():
+            user = services.user_by_id(clinician.id)
+            login_user(user)
+            second_factor.mark_verified(user.id)
+            crypto.limit_keys_to(user.id)
+            start = time.perf_counter()
+            rows = dossier.my_patients(user, page_size=None).rows
+            times.append((time.perf_counter() - start) * 1000)
+            assert len(rows) == SHARING
+    return statistics.median(times), sorted(times)[int(RUNS * 0.9) - 1]
+
+
+def run(url: str, tmp: str) -> None:
+    db.upgrade(url)
+    app = create_app(
+        {
+            "INSTANCE_PATH": tmp,
+            "DATABASE_URL": url,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
+    from pgd.accounts import services as accounts
+    from pgd.measurements import settings
+
+    engine = url.split(":", 1)[0]
+    poh, poh_codes = _clinician(app, "poh@praktijk.nl", "Anna de Vries")
+    other, _ = _clinician(app, "arts@praktijk.nl", "Bert Kok")
+
+    # 1. The pre-consult summary: five years of data.
+    with app.test_request_context():
+        user = accounts.register_patient("bench@example.nl", PASSWORD, "Bench Mark", None)
+        settings.save(user, user.id, settings.Settings(height_cm=176))
+        end = date.today()
+        items = demo.generate(
+            end - timedelta(days=5 * 365), end, random.Random(5), glucose_per_week=5.2
+        )
+        added = measurements.add_many(user, user.id, items, Source.DEMO).added
+        with db.transaction() as sess:
+            sess.execute(insert(Grant), [_grant(user.id, poh.id, datetime.now(UTC))])
+    client = _login(app, "poh@praktijk.nl", poh_codes)
+    summary_path = f"/clinician/patients/{user.id}?period=3m"
+    p50, p90 = _time(client, summary_path)
+    goal = 80 if engine == "sqlite" else 100
+    print(f"engine {engine}; patient with five years: {added:,} readings")
+    print(f"pre-consult summary, 3 months: p50 {p50:6.1f} ms (p90 {p90:6.1f}); goal <= {goal}")
+
+    # 2. "My patients": 2,000 of 2,000, then 2,000 of 20,000.
+    _patients(app, SHARING - 1, poh.id, 0)
+    deep = _deep_page(client)
+    small = _time(client, "/clinician")
+    small_deep = _time(client, deep)
+    small_all = _time_service(app, poh)
+    _patients(app, TOTAL - SHARING, other.id, SHARING)
+    large = _time(client, "/clinician")
+    large_deep = _time(client, deep)
+    large_all = _time_service(app, poh)
+    for label, a, b in (
+        ("my patients page (50 newest)", small, large),
+        ("my patients, page 30 of 40", small_deep, large_deep),
+        ("all 2,000 via the service", small_all, large_all),
+    ):
+        print(
+            f"{label:30} {SHARING:,} of {SHARING:,}: p50 {a[0]:6.1f} ms (p90 {a[1]:6.1f});  "
+            f"{SHARING:,} of {TOTAL:,}: p50 {b[0]:6.1f} ms (p90 {b[1]:6.1f});  "
+            f"ratio {b[0] / a[0]:.2f}"
+        )
+    print("goals: my patients page p50 <= 150 ms; ratio <= 1.3")
+    print(
+        "reproduce: .venv/bin/python benchmarks/sharing_bench.py"
+        + (" --postgres URL" if engine != "sqlite" else "")
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

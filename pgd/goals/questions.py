@@ -1,0 +1,117 @@
+"""Questions and topics for the next consult ("consultvoorbereiding"), sealed under "goals"."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import delete, select
+
+from pgd import crypto, db
+from pgd.goals.models import ConsultQuestion
+from pgd.sharing.policy import Action, Principal, require
+
+CATEGORY = crypto.Category.GOALS
+TABLE = "consult_questions"
+
+
+class NotFound(LookupError):
+    """No such question for this principal (the caller answers 404)."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: uuid.UUID
+    text: str
+    created: datetime
+    discussed: bool
+    discussed_at: datetime | None = None
+
+
+def _open(
+    cipher: crypto.RecordCipher, row_id: uuid.UUID, created: datetime, blob: bytes
+) -> Question:
+    d = orjson.loads(cipher.open(TABLE, row_id, blob))
+    at = datetime.fromisoformat(d["at"]) if d.get("at") else None
+    return Question(row_id, d["t"], created, bool(d.get("d")), at)
+
+
+def _seal(cipher: crypto.RecordCipher, q: Question) -> bytes:
+    data: dict[str, object] = {"t": q.text, "d": q.discussed}
+    if q.discussed_at is not None:
+        data["at"] = q.discussed_at.isoformat()
+    return cipher.seal(TABLE, q.id, orjson.dumps(data))
+
+
+def consult_questions(
+    principal: Principal, patient_id: uuid.UUID, *, include_discussed: bool = False
+) -> list[Question]:
+    """Open questions first written first; with include_discussed, the discussed ones after."""
+    require(principal, patient_id, CATEGORY, Action.READ)
+    rows = (
+        db.session()
+        .execute(
+            select(ConsultQuestion.id, ConsultQuestion.created_at, ConsultQuestion.payload_sealed)
+            .where(ConsultQuestion.patient_id == patient_id)
+            .order_by(ConsultQuestion.created_at, ConsultQuestion.id)
+        )
+        .all()
+    )
+    if not rows:
+        return []
+    cipher = crypto.cipher_for(patient_id, CATEGORY)
+    found = [_open(cipher, r.id, r.created_at, r.payload_sealed) for r in rows]
+    open_ones = [q for q in found if not q.discussed]
+    if not include_discussed:
+        return open_ones
+    return open_ones + [q for q in found if q.discussed]
+
+
+def add_question(principal: Principal, patient_id: uuid.UUID, text: str) -> Question:
+    require(principal, patient_id, CATEGORY, Action.WRITE)
+    with db.transaction() as sess:
+        cipher = crypto.cipher_for(patient_id, CATEGORY, create=True)
+        q = Question(db.new_id(), text, db.utcnow(), False)
+        sess.add(
+            ConsultQuestion(
+                id=q.id,
+                patient_id=patient_id,
+                created_at=q.created,
+                payload_sealed=_seal(cipher, q),
+            )
+        )
+    return q
+
+
+def _row(patient_id: uuid.UUID, question_id: uuid.UUID) -> ConsultQuestion:
+    row = db.session().scalar(
+        select(ConsultQuestion).where(
+            ConsultQuestion.id == question_id, ConsultQuestion.patient_id == patient_id
+        )
+    )
+    if row is None:
+        raise NotFound(question_id)
+    return row
+
+
+def set_discussed(
+    principal: Principal, patient_id: uuid.UUID, question_id: uuid.UUID, *, discussed: bool
+) -> Question:
+    """Tick a question off after the consult (or put it back on the list)."""
+    require(principal, patient_id, CATEGORY, Action.WRITE)
+    with db.transaction():
+        row = _row(patient_id, question_id)
+        cipher = crypto.cipher_for(patient_id, CATEGORY)
+        old = _open(cipher, row.id, row.created_at, row.payload_sealed)
+        new = Question(old.id, old.text, old.created, discussed, db.utcnow() if discussed else None)
+        row.payload_sealed = _seal(cipher, new)
+    return new
+
+
+def remove_question(principal: Principal, patient_id: uuid.UUID, question_id: uuid.UUID) -> None:
+    require(principal, patient_id, CATEGORY, Action.WRITE)
+    with db.transaction() as sess:
+        row = _row(patient_id, question_id)
+        sess.execute(delete(ConsultQuestion).where(ConsultQuestion.id == row.id))

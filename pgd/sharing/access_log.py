@@ -1,0 +1,246 @@
+"""The access log (NEN 7513): one hash-chained event per clinician read of patient data.
+
+Each event carries the hash of the event before it, so changing or removing an event
+breaks the chain. Writers first update the single head row (a row lock on PostgreSQL,
+the write lock on SQLite), so two requests can never link to the same previous event;
+the head also names the newest event, so cutting events off the end is detected too.
+Events are appended in the caller's transaction: no log, no read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from pgd import db
+from pgd.sharing.models import AccessEvent, AccessLogHead
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+class ReadAction:
+    """What the clinician did (stored as text; shown in plain language)."""
+
+    SUMMARY = "view_summary"
+    CHART = "view_chart"
+    API = "api_read"
+    ALL = (SUMMARY, CHART, API)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: uuid.UUID
+    name: str
+    profession: str
+
+
+def _utc_text(when: datetime) -> str:
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    actor_id: uuid.UUID,
+    actor_name: str,
+    actor_profession: str,
+    patient_id: uuid.UUID,
+    categories: str,
+    action: str,
+    address: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over a canonical JSON of every field and the previous hash."""
+    material = orjson.dumps(
+        [
+            "pgd.access-event.v1",
+            seq,
+            _utc_text(occurred_at),
+            str(actor_id),
+            actor_name,
+            actor_profession,
+            str(patient_id),
+            categories,
+            action,
+            address,
+            prev_hash,
+        ]
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+def _lock_head() -> tuple[int, str]:
+    """Take the chain's lock and return (last seq, last hash)."""
+    sess = db.session()
+    for _attempt in range(2):
+        locked = sess.execute(
+            update(AccessLogHead)
+            .where(AccessLogHead.id == HEAD_ID)
+            .values(seq=AccessLogHead.seq)
+            .execution_options(synchronize_session=False)
+        )
+        if locked.rowcount:  # type: ignore[attr-defined]
+            head = sess.execute(
+                select(AccessLogHead.seq, AccessLogHead.hash).where(AccessLogHead.id == HEAD_ID)
+            ).one()
+            return int(head.seq), str(head.hash)
+        try:
+            with sess.begin_nested():  # the very first event ever: make the head row
+                sess.add(AccessLogHead(id=HEAD_ID, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass  # another writer made it at the same moment; lock it now
+    raise RuntimeError("access log head row cannot be locked")
+
+
+def append(
+    actor: Actor,
+    patient_id: uuid.UUID,
+    categories: Iterable[str],
+    action: str,
+    address: str,
+    when: datetime | None = None,
+) -> AccessEvent:
+    """Append one event inside the caller's transaction (call within db.transaction())."""
+    sess = db.session()
+    last_seq, last_hash = _lock_head()
+    occurred = (when or db.utcnow()).astimezone(UTC)
+    fields = {
+        "seq": last_seq + 1,
+        "occurred_at": occurred,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "actor_profession": actor.profession,
+        "patient_id": patient_id,
+        "categories": ",".join(sorted(set(categories))),
+        "action": action,
+        "address": (address or "unknown")[:64],
+        "prev_hash": last_hash,
+    }
+    digest = event_hash(**fields)  # type: ignore[arg-type]
+    event = AccessEvent(id=db.new_id(), hash=digest, **fields)
+    sess.add(event)
+    sess.execute(
+        update(AccessLogHead)
+        .where(AccessLogHead.id == HEAD_ID)
+        .values(seq=fields["seq"], hash=digest)
+        .execution_options(synchronize_session=False)
+    )
+    return event
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first event where the chain does not hold, and why."""
+
+    seq: int | None
+    event_id: uuid.UUID | None
+    reason: str
+
+
+def _events_in_order() -> Iterator[AccessEvent]:
+    sess = db.session()
+    last = 0
+    while True:
+        batch = sess.scalars(
+            select(AccessEvent).where(AccessEvent.seq > last).order_by(AccessEvent.seq).limit(2000)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].seq
+        sess.expunge_all()
+
+
+def verify() -> tuple[int, Broken | None]:
+    """Walk the whole chain; returns (events checked, first break or None)."""
+    expected_seq = 1
+    prev = GENESIS
+    count = 0
+    for event in _events_in_order():
+        if event.seq != expected_seq:
+            return count, Broken(
+                event.seq,
+                event.id,
+                f"event {expected_seq} is missing (the chain jumps to {event.seq})",
+            )
+        if event.prev_hash != prev:
+            return count, Broken(
+                event.seq, event.id, "it does not point to the event before it (prev_hash)"
+            )
+        recomputed = event_hash(
+            seq=event.seq,
+            occurred_at=event.occurred_at,
+            actor_id=event.actor_id,
+            actor_name=event.actor_name,
+            actor_profession=event.actor_profession,
+            patient_id=event.patient_id,
+            categories=event.categories,
+            action=event.action,
+            address=event.address,
+            prev_hash=event.prev_hash,
+        )
+        if recomputed != event.hash:
+            return count, Broken(event.seq, event.id, "its content was changed after writing")
+        prev = event.hash
+        expected_seq += 1
+        count += 1
+    head = db.session().get(AccessLogHead, HEAD_ID)
+    last_seq = expected_seq - 1
+    if head is None:
+        if count:
+            return count, Broken(None, None, "the head row of the chain is missing")
+        return count, None
+    if head.seq != last_seq or head.hash != prev:
+        return count, Broken(
+            last_seq + 1,
+            None,
+            f"the newest event(s) after event {last_seq} were removed "
+            f"(the chain head names event {head.seq})",
+        )
+    return count, None
+
+
+@dataclass(frozen=True)
+class EventView:
+    occurred_at: datetime
+    actor_name: str
+    actor_profession: str
+    categories: tuple[str, ...]
+    action: str
+
+
+def events_of(patient_id: uuid.UUID, limit: int = 200) -> list[EventView]:
+    """A patient's own events, newest first (the caller checked the principal)."""
+    rows = db.session().execute(
+        select(
+            AccessEvent.occurred_at,
+            AccessEvent.actor_name,
+            AccessEvent.actor_profession,
+            AccessEvent.categories,
+            AccessEvent.action,
+        )
+        .where(AccessEvent.patient_id == patient_id)
+        .order_by(AccessEvent.seq.desc())
+        .limit(limit)
+    )
+    return [
+        EventView(
+            r.occurred_at if r.occurred_at.tzinfo else r.occurred_at.replace(tzinfo=UTC),
+            r.actor_name,
+            r.actor_profession,
+            tuple(c for c in r.categories.split(",") if c),
+            r.action,
+        )
+        for r in rows
+    ]

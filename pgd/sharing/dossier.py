@@ -1,0 +1,274 @@
+"""The clinician's side: share codes, "my patients", the read-only dossier and its charts.
+
+Every read of patient data goes through the measurement (and goals) services, which ask
+the policy; every read appends exactly one access-log event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import request
+from sqlalchemy import select
+
+from pgd import crypto, db
+from pgd.accounts import services as accounts
+from pgd.accounts.models import Profile, Role
+from pgd.measurements import services as measurements
+from pgd.measurements import settings as patient_settings
+from pgd.measurements.models import Kind
+from pgd.sharing import access_log, codes, policy, summary
+from pgd.sharing.access_log import Actor, ReadAction
+from pgd.sharing.models import ShareCode
+from pgd.sharing.policy import Action, ActiveGrant, Principal
+
+MEASURED = (Kind.BLOOD_PRESSURE, Kind.WEIGHT, Kind.GLUCOSE)
+SUMMARY_PERIODS = {"1m": 30, "3m": 91, "6m": 182, "1y": 365}
+DEFAULT_PERIOD = "3m"
+PAGE_SIZE = 50  # "my patients": the most recent shares first, 50 at a time
+
+
+def _clinician(principal: Principal) -> None:
+    if principal.role != Role.CLINICIAN:
+        raise policy.NotFound()
+
+
+def new_share_code(principal: Principal) -> tuple[str, datetime]:
+    """A fresh one-time code for the clinician to show; only its keyed hash is stored."""
+    _clinician(principal)
+    now = db.utcnow()
+    code = codes.generate()
+    expires = now + codes.VALID_FOR
+    with db.transaction() as sess:
+        sess.add(
+            ShareCode(
+                digest=crypto.token_digest("share-code:" + code),
+                clinician_id=principal.id,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+    return code, expires
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient_id: uuid.UUID
+    name: str
+    birth_date: date | None
+    categories: tuple[str, ...]
+    data_from: datetime | None
+    expires_at: datetime
+    shared_at: datetime
+
+
+def _names(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, date | None]]:
+    """Names and birth dates of many patients: one query, keys opened in bulk."""
+    crypto.preload(patient_ids, crypto.Category.PROFILE)
+    out: dict[uuid.UUID, tuple[str, date | None]] = {}
+    sess = db.session()
+    for start in range(0, len(patient_ids), 900):
+        rows = sess.execute(
+            select(Profile.user_id, Profile.name_sealed, Profile.birth_date_sealed).where(
+                Profile.user_id.in_(patient_ids[start : start + 900])
+            )
+        )
+        for user_id, name_sealed, birth_sealed in rows:
+            cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE)
+            name = cipher.open_text("profiles", user_id, name_sealed)
+            birth = (
+                date.fromisoformat(cipher.open_text("profiles.birth_date", user_id, birth_sealed))
+                if birth_sealed
+                else None
+            )
+            out[user_id] = (name, birth)
+    return out
+
+
+def _ordered(categories: frozenset[str]) -> tuple[str, ...]:
+    return tuple(c for c in policy.SHAREABLE if c in categories)
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    rows: list[PatientRow]
+    total: int
+    next_cursor: str | None
+
+
+CURSOR_PATTERN = r"^[0-9]{1,20}_[0-9a-f]{32}$"
+
+
+def _cursor(row: ActiveGrant) -> str:
+    """Where the next page starts: the share time (µs since 1970) and the grant id."""
+    micros = int(row.created_at.timestamp()) * 1_000_000 + row.created_at.microsecond
+    return f"{micros}_{row.id.hex}"
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """None for a missing or malformed cursor (the first page)."""
+    if not cursor or not re.fullmatch(CURSOR_PATTERN, cursor):
+        return None
+    micros, hexid = cursor.split("_", 1)
+    seconds, rest = divmod(int(micros), 1_000_000)
+    try:
+        at = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return at, uuid.UUID(hex=hexid)
+
+
+def my_patients(
+    principal: Principal, cursor: str | None = None, page_size: int | None = PAGE_SIZE
+) -> PatientPage:
+    """Everyone with an active grant to this clinician, most recently shared first.
+
+    A page at a time (page_size=None: all of them, for the API).
+    """
+    _clinician(principal)
+    grants = policy.patients_of(
+        principal,
+        limit=None if page_size is None else page_size + 1,
+        after=parse_cursor(cursor),
+    )
+    more = page_size is not None and len(grants) > page_size
+    grants = grants[:page_size] if page_size is not None else grants
+    names = _names([g.patient_id for g in grants])
+    rows = [
+        PatientRow(
+            g.patient_id,
+            names.get(g.patient_id, ("", None))[0],
+            names.get(g.patient_id, ("", None))[1],
+            _ordered(g.categories),
+            g.data_from,
+            g.expires_at,
+            g.created_at,
+        )
+        for g in grants
+    ]
+    total = len(rows) if page_size is None else policy.count_patients_of(principal)
+    return PatientPage(rows, total, _cursor(grants[-1]) if more else None)
+
+
+def _actor(principal: Principal) -> Actor:
+    details = accounts.clinician_details(principal.id)
+    return Actor(
+        principal.id,
+        accounts.profile_of(principal.id).name,
+        details.profession if details else "",
+    )
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def grant_for(principal: Principal, patient_id: uuid.UUID) -> ActiveGrant:
+    """The active grant behind this dossier, or 404 (also allows the patient's name)."""
+    _clinician(principal)
+    policy.require(principal, patient_id, policy.IDENTIFICATION, Action.READ)
+    grant = policy.active_grant(principal.id, patient_id)
+    if grant is None:  # revoked between the two lines above
+        raise policy.NotFound()
+    return grant
+
+
+@dataclass
+class Dossier:
+    patient_id: uuid.UUID
+    name: str
+    birth_date: date | None
+    grant: ActiveGrant
+    categories: tuple[str, ...]
+    period: str
+    window_start: datetime
+    window_end: datetime
+    blocks: list[summary.Block] = field(default_factory=list)
+    goals: list[object] = field(default_factory=list)
+    questions: list[object] = field(default_factory=list)
+
+
+def _goals_part(principal: Principal, patient_id: uuid.UUID, dossier: Dossier) -> None:
+    from pgd.goals import services as goals
+
+    dossier.goals = list(goals.goals_overview(principal, patient_id))
+    dossier.questions = list(goals.consult_questions(principal, patient_id))
+
+
+def pre_consult(
+    principal: Principal, patient_id: uuid.UUID, period: str = DEFAULT_PERIOD
+) -> Dossier:
+    """The one-screen summary for the chosen period; logs one event for what it showed."""
+    grant = grant_for(principal, patient_id)
+    period = period if period in SUMMARY_PERIODS else DEFAULT_PERIOD
+    end = datetime.now(UTC)
+    start = end - timedelta(days=SUMMARY_PERIODS[period])
+    window = summary.Window(int(start.timestamp()), int(end.timestamp()) + 1)
+    earlier = datetime.fromtimestamp(window.previous_start, UTC)
+    with db.transaction():
+        profile = accounts.profile_of(patient_id)
+        dossier = Dossier(
+            patient_id,
+            profile.name,
+            profile.birth_date,
+            grant,
+            _ordered(grant.categories),
+            period,
+            start,
+            end,
+        )
+        prefs = patient_settings.get(principal, patient_id)
+        for kind in MEASURED:
+            if kind.value not in grant.categories:
+                continue
+            s = measurements.series(principal, patient_id, kind, start=earlier)
+            if kind == Kind.BLOOD_PRESSURE:
+                block = summary.blood_pressure(
+                    s.epoch, s.values["systolic"], s.values["diastolic"], window, prefs.bp_target
+                )
+            elif kind == Kind.WEIGHT:
+                block = summary.weight(s.epoch, s.values["kg"], window, prefs.height_cm)
+            else:
+                block = summary.glucose(s.epoch, s.values["mmol"], window)
+            dossier.blocks.append(block)
+        if crypto.Category.GOALS.value in grant.categories:
+            _goals_part(principal, patient_id, dossier)
+        access_log.append(
+            _actor(principal), patient_id, dossier.categories, ReadAction.SUMMARY, _address()
+        )
+    return dossier
+
+
+def chart_data(
+    principal: Principal, patient_id: uuid.UUID, kind: Kind, start: datetime | None
+) -> tuple[measurements.Series, patient_settings.Settings, str]:
+    """One chart's series (clamped to the granted period); logs one event."""
+    grant_for(principal, patient_id)
+    with db.transaction():
+        series = measurements.series(principal, patient_id, kind, start=start)
+        prefs = patient_settings.get(principal, patient_id)
+        name = accounts.profile_of(patient_id).name
+        access_log.append(_actor(principal), patient_id, [kind.value], ReadAction.CHART, _address())
+    return series, prefs, name
+
+
+def api_page(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    kinds: tuple[Kind, ...],
+    start: datetime | None,
+    end: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> measurements.Page:
+    """A clinician's API read of one patient's readings; logs one event."""
+    grant_for(principal, patient_id)
+    with db.transaction():
+        page = measurements.page(principal, patient_id, kinds, start, end, cursor, limit)
+        access_log.append(
+            _actor(principal), patient_id, [k.value for k in kinds], ReadAction.API, _address()
+        )
+    return page

@@ -1,0 +1,194 @@
+"""Plain-language words for categories, grant states and access-log events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import g, has_request_context
+from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
+from flask_babel import gettext as _
+
+from pgd.accounts.labels import profession_label
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+
+
+def _request_cache(name: str) -> dict[Any, str]:
+    """Labels repeat on a list of 2,000 patients: translate each once per request."""
+    if not has_request_context():
+        return {}
+    return g.setdefault(name, {})  # type: ignore[no-any-return]
+
+
+def category(code: str) -> str:
+    cache = _request_cache("pgd_category_labels")
+    if not cache:
+        cache.update(
+            {
+                "blood_pressure": _("blood pressure"),
+                "weight": _("weight"),
+                "glucose": _("blood sugar"),
+                "goals": _("goals and questions for the consult"),
+            }
+        )
+    return cache.get(code, code)
+
+
+def categories(codes: Sequence[str]) -> str:
+    """Several categories as one phrase: "blood pressure, weight and blood sugar"."""
+    cache = _request_cache("pgd_categories_labels")
+    key = tuple(codes)
+    if key in cache:
+        return cache[key]
+    words = [category(c) for c in codes]
+    if not words:
+        text = ""
+    elif len(words) == 1:
+        text = words[0]
+    else:
+        text = _("%(first)s and %(last)s", first=", ".join(words[:-1]), last=words[-1])
+    cache[key] = text
+    return text
+
+
+def day(value: date | datetime | None) -> str:
+    """A day in words ("3 maart 2027"), in the Netherlands, formatted once per request."""
+    if value is None:
+        return ""
+    local = value.astimezone(LOCAL).date() if isinstance(value, datetime) else value
+    cache = _request_cache("pgd_day_labels")
+    if local not in cache:
+        cache[local] = format_date(local, "long")
+    return cache[local]
+
+
+def status(code: str) -> str:
+    return {"active": _("Active"), "expired": _("Expired"), "revoked": _("Stopped")}.get(code, code)
+
+
+def short_name(name: str) -> str:
+    """Initial and surname ("A. de Vries"), as in a practice's letters."""
+    parts = name.split()
+    if len(parts) < 2:
+        return name
+    return f"{parts[0][0]}. {' '.join(parts[1:])}"
+
+
+def event_sentence(
+    actor_name: str, profession: str, codes: Sequence[str], action: str, when: datetime
+) -> str:
+    who = f"{short_name(actor_name)}, {profession_label(profession)}"
+    what = categories(codes)
+    day = format_date(when, "long")
+    clock = format_time(when, "HH:mm")
+    if action == "api_read":
+        return _(
+            "%(who)s read your %(what)s through the app link on %(day)s at %(time)s",
+            who=who,
+            what=what,
+            day=day,
+            time=clock,
+        )
+    return _(
+        "%(who)s viewed your %(what)s on %(day)s at %(time)s",
+        who=who,
+        what=what,
+        day=day,
+        time=clock,
+    )
+
+
+# -- the pre-consult summary -------------------------------------------------------------
+_DIGITS = {"blood_pressure": 0, "weight": 1, "glucose": 1}
+_UNITS = {"blood_pressure": "mmHg", "weight": "kg", "glucose": "mmol/L"}
+
+
+def number(code: str, value: float) -> str:
+    digits = _DIGITS.get(code, 1)
+    return format_decimal(
+        round(value, digits), format="#,##0." + "0" * digits if digits else "#,##0"
+    )
+
+
+def value(code: str, latest: tuple[float, ...] | None) -> str:
+    if not latest:
+        return ""
+    if code == "blood_pressure":
+        return f"{round(latest[0])}/{round(latest[1])} mmHg"
+    return f"{number(code, latest[0])} {_UNITS.get(code, '')}"
+
+
+def epoch_day(epoch: int | None) -> str:
+    if epoch is None:
+        return ""
+    return format_datetime(datetime.fromtimestamp(epoch, UTC), "d MMM y HH:mm")
+
+
+def summary_period(code: str) -> str:
+    return {
+        "1m": _("month"),
+        "3m": _("3 months"),
+        "6m": _("6 months"),
+        "1y": _("year"),
+    }.get(code, code)
+
+
+def stat_name(name: str) -> str:
+    return {
+        "systolic": _("Upper pressure"),
+        "diastolic": _("Lower pressure"),
+        "kg": _("Weight"),
+        "mmol": _("Blood sugar"),
+    }.get(name, name)
+
+
+def trend(code: str, direction: str | None, delta: float | None) -> str:
+    if direction is None or delta is None:
+        return _("No earlier readings to compare with.")
+    amount = f"{number(code, abs(delta))} {_UNITS.get(code, '')}"
+    if direction == "same":
+        return _("About the same as the period before.")
+    if direction == "up":
+        return _("Higher than the period before (+%(amount)s on average).", amount=amount)
+    return _("Lower than the period before (−%(amount)s on average).", amount=amount)
+
+
+def flag(code: str, amount: float) -> str:
+    if code == "bp_mean_high":
+        return _("Mean blood pressure is 140/90 or higher.")
+    if code == "glucose_low":
+        return ngettext(
+            "%(num)d blood sugar reading below 3.9 mmol/L.",
+            "%(num)d blood sugar readings below 3.9 mmol/L.",
+            int(amount),
+        )
+    if code == "weight_change":
+        return _(
+            "Weight changed by %(pct)s%% in this period.",
+            pct=format_decimal(amount, format="+#,##0.0;-#,##0.0"),
+        )
+    return code
+
+
+def goal_progress(goal: Any) -> str:
+    progress = getattr(goal, "progress", None)
+    state = getattr(goal, "state", "")
+    if state == "paused":
+        return _("paused")
+    status = getattr(progress, "status", "no_data") if progress else "no_data"
+    words = {
+        "on_track": _("on track"),
+        "behind": _("behind"),
+        "achieved": _("achieved"),
+        "no_data": _("no data yet"),
+        "not_shared": _("progress not shared (the measurements behind it are not shared)"),
+    }
+    text = words.get(status, status)
+    if progress is not None and progress.share_done is not None:
+        text += " · " + _(
+            "%(pct)s%% of the way", pct=format_decimal(progress.share_done * 100, format="#,##0")
+        )
+    return text

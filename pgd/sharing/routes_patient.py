@@ -1,0 +1,182 @@
+"""The patient's sharing pages: grant, see, narrow and revoke; who looked at my data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from pgd import policy
+from pgd.accounts.current import me
+from pgd.sharing import bp, labels, services
+from pgd.sharing.forms import ConfirmForm, GrantForm, LookupForm, NarrowForm
+from pgd.sharing.services import SharingError
+
+
+def _message(error: SharingError) -> str:
+    texts = {
+        ("code", "length"): _("A share code has 8 characters, for example KX7P-2M9Q."),
+        ("code", "characters"): _(
+            "A share code has only the letters A–Z (no I, L or O) and the digits 2–9. "
+            "Check what you typed."
+        ),
+        ("code", "not_found"): _(
+            "This code does not work. It may be mistyped, already used, or older than 15 "
+            "minutes. Ask your care provider for a new code."
+        ),
+        ("email", "not_found"): _(
+            "We cannot find a care provider with this e-mail address. Check the address, or "
+            "ask your care provider for a share code."
+        ),
+        ("email", "self"): _("You cannot share with yourself."),
+        ("categories", "none"): _("Choose at least one thing to share."),
+        ("categories", "unknown"): _("Choose from the list."),
+        ("categories", "wider"): _(
+            "You can only remove things here. To share more, make a new share."
+        ),
+        ("expiry", "past"): _("The end date has passed. Choose a date after today."),
+        ("expiry", "longer"): _(
+            "You can only end a share sooner here. To share longer, make a new share."
+        ),
+        ("data_from", "future"): _("The first day cannot be in the future."),
+        ("clinician", "already"): _(
+            "You already share with this care provider. You can change that share in your overview."
+        ),
+    }
+    if error.code == "too_many":
+        return _("You tried too often. Wait 15 minutes and try again.")
+    return texts.get((error.field, error.code), _("This did not work. Check the form."))
+
+
+def _attach(form: FlaskForm, error: SharingError, fallback: str) -> None:
+    name = error.field if error.field in form._fields else fallback  # noqa: SLF001
+    field = form[name]
+    if not field.errors:
+        field.errors = [_message(error)]
+    else:
+        field.errors = list(field.errors)
+
+
+@bp.get("/sharing")
+@policy.patient
+def overview() -> ResponseReturnValue:
+    grants = services.grants_of(me()[0])
+    return render_template("sharing/overview.html", grants=grants, labels=labels)
+
+
+@bp.route("/sharing/new", methods=["GET", "POST"])
+@policy.patient
+def new_share() -> ResponseReturnValue:
+    form = LookupForm()
+    if form.validate_on_submit():
+        try:
+            code, email = form.chosen()
+            card = services.find_clinician(me()[0], code=code, email=email)
+        except SharingError as exc:
+            if exc.code != "empty":
+                _attach(form, exc, "code")
+        else:
+            terms = GrantForm(formdata=None, code=code, email=email)
+            return render_template("sharing/choose.html", form=terms, card=card)
+    return render_template("sharing/new.html", form=form)
+
+
+@bp.post("/sharing/confirm")
+@policy.patient
+def confirm_share() -> ResponseReturnValue:
+    form = GrantForm()
+    principal = me()[0]
+    code, email = form.code.data or "", form.email.data or ""
+    try:
+        card = services.find_clinician(principal, code=code, email=email)
+    except SharingError as exc:
+        flash(_message(exc), "attention")
+        return redirect(url_for("sharing.new_share"))
+    if form.validate_on_submit():
+        try:
+            now = datetime.now(UTC)
+            grant = services.create_grant(
+                principal,
+                code=code,
+                email=email,
+                categories=form.categories.data or [],
+                data_from=form.data_from(),
+                expires_at=form.expires_at(now),
+            )
+        except SharingError as exc:
+            if exc.field in {"code", "email"}:
+                flash(_message(exc), "attention")
+                return redirect(url_for("sharing.new_share"))
+            _attach(form, exc, "categories")
+        else:
+            flash(
+                _(
+                    "Done. %(name)s can now see your %(what)s.",
+                    name=card.name,
+                    what=labels.categories(grant.categories),
+                ),
+                "success",
+            )
+            return redirect(url_for("sharing.overview"))
+    return render_template("sharing/choose.html", form=form, card=card)
+
+
+def _grant(grant_id: uuid.UUID) -> services.GrantView:
+    try:
+        return services.grant_of(me()[0], grant_id)
+    except services.NotFound:
+        abort(404)
+
+
+@bp.route("/sharing/<uuid:grant_id>", methods=["GET", "POST"])
+@policy.patient
+def change_share(grant_id: uuid.UUID) -> ResponseReturnValue:
+    grant = _grant(grant_id)
+    if grant.status != "active":
+        abort(404)
+    form = NarrowForm(data={"categories": list(grant.categories)})
+    form.categories.choices = [(c, labels.category(c)) for c in grant.categories]
+    if form.validate_on_submit():
+        try:
+            now = datetime.now(UTC)
+            until = grant.expires_at if form.expiry.data == "keep" else form.expires_at(now)
+            services.narrow(me()[0], grant.id, form.categories.data or [], until)
+        except SharingError as exc:
+            _attach(form, exc, "categories")
+        except services.NotFound:
+            abort(404)
+        else:
+            flash(_("Your share has been changed."), "success")
+            return redirect(url_for("sharing.overview"))
+    return render_template("sharing/change.html", form=form, grant=grant, labels=labels)
+
+
+@bp.route("/sharing/<uuid:grant_id>/stop", methods=["GET", "POST"])
+@policy.patient
+def revoke_share(grant_id: uuid.UUID) -> ResponseReturnValue:
+    grant = _grant(grant_id)
+    if grant.status != "active":
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke(me()[0], grant.id)
+        except services.NotFound:
+            abort(404)
+        flash(
+            _("Stopped. %(name)s can no longer see your data.", name=grant.clinician.name),
+            "success",
+        )
+        return redirect(url_for("sharing.overview"))
+    return render_template("sharing/revoke.html", form=form, grant=grant, labels=labels)
+
+
+@bp.get("/sharing/who-looked")
+@policy.patient
+def who_looked() -> ResponseReturnValue:
+    events = services.who_looked(me()[0])
+    return render_template("sharing/who_looked.html", events=events, labels=labels)

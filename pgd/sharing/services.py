@@ -1,0 +1,296 @@
+"""The patient's side of sharing: find a clinician, grant, see, narrow and revoke grants,
+and read who looked. Every function takes the principal; one transaction per write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import select, update
+
+from pgd import crypto, db
+from pgd.accounts import services as accounts
+from pgd.accounts.models import Role, User
+from pgd.extensions import limiter
+from pgd.sharing import access_log, codes, policy
+from pgd.sharing.models import Grant, ShareCode
+from pgd.sharing.policy import Principal, aware, split_categories
+
+SHARE_LOOKUP_LIMIT = "10 per 15 minutes"  # wrong codes or unknown e-mails, per patient
+
+
+class SharingError(Exception):
+    """A domain error with a field name and a code, mapped to a message next to the field."""
+
+    def __init__(self, field: str, code: str) -> None:
+        super().__init__(f"{field}: {code}")
+        self.field = field
+        self.code = code
+
+
+class NotFound(LookupError):
+    """No such grant of this patient (the caller answers 404)."""
+
+
+@dataclass(frozen=True)
+class ClinicianCard:
+    """What a patient sees of a clinician before and after sharing."""
+
+    id: uuid.UUID
+    name: str
+    profession: str
+    practice: str
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: uuid.UUID
+    clinician: ClinicianCard
+    categories: tuple[str, ...]
+    data_from: datetime | None
+    expires_at: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+    status: str  # "active", "expired" or "revoked"
+
+
+def _patient(principal: Principal) -> uuid.UUID:
+    if principal.role != Role.PATIENT:
+        raise NotFound()
+    return principal.id
+
+
+def _card(clinician_id: uuid.UUID) -> ClinicianCard:
+    policy.permit_clinician_card(clinician_id)
+    details = accounts.clinician_details(clinician_id)
+    name = accounts.profile_of(clinician_id).name
+    return ClinicianCard(
+        clinician_id,
+        name,
+        details.profession if details else "",
+        (details.practice or "") if details else "",
+    )
+
+
+# -- finding a clinician (rate-limited: no enumeration) -------------------------------
+def _strategy() -> FixedWindowRateLimiter:
+    return FixedWindowRateLimiter(limiter.storage)
+
+
+def _limit_item() -> object:
+    return parse(current_app.config.get("SHARE_LOOKUP_LIMIT", SHARE_LOOKUP_LIMIT))
+
+
+def _over_limit(patient_id: uuid.UUID) -> bool:
+    return not _strategy().test(_limit_item(), "pgd-share-lookup", str(patient_id))  # type: ignore[arg-type]
+
+
+def _count_failure(patient_id: uuid.UUID) -> None:
+    _strategy().hit(_limit_item(), "pgd-share-lookup", str(patient_id))  # type: ignore[arg-type]
+
+
+def _code_owner(code: str, now: datetime) -> uuid.UUID | None:
+    row = db.session().scalar(
+        select(ShareCode.clinician_id).where(
+            ShareCode.digest == crypto.token_digest("share-code:" + code),
+            ShareCode.used_at.is_(None),
+            ShareCode.expires_at > now,
+        )
+    )
+    return row
+
+
+def _email_owner(email: str) -> uuid.UUID | None:
+    return db.session().scalar(
+        select(User.id).where(
+            User.email == accounts.normalise_email(email), User.role == Role.CLINICIAN
+        )
+    )
+
+
+def find_clinician(principal: Principal, *, code: str = "", email: str = "") -> ClinicianCard:
+    """The clinician behind a share code or an exact e-mail address.
+
+    A wrong, used or expired code, and an e-mail that is not a clinician's, all give the
+    same answer ("not_found"), and each counts against the patient's lookup limit.
+    """
+    patient_id = _patient(principal)
+    field = "code" if code else "email"
+    if _over_limit(patient_id):
+        raise SharingError(field, "too_many")
+    if code:
+        normal = codes.normalise(code)
+        shape = codes.problem(normal)
+        if shape:
+            raise SharingError("code", shape)  # a typing slip: not counted
+        clinician_id = _code_owner(normal, db.utcnow())
+    else:
+        clinician_id = _email_owner(email) if "@" in email else None
+    if clinician_id is None:
+        _count_failure(patient_id)
+        raise SharingError(field, "not_found")
+    return _card(clinician_id)
+
+
+# -- granting ---------------------------------------------------------------------------
+def check_terms(
+    categories: Iterable[str], data_from: datetime | None, expires_at: datetime, now: datetime
+) -> tuple[str, ...]:
+    """Validate what the patient chose; returns the categories in canonical order."""
+    chosen = set(categories)
+    clean = tuple(c for c in policy.SHAREABLE if c in chosen)
+    if not clean or len(clean) != len(chosen):
+        raise SharingError("categories", "none" if not chosen else "unknown")
+    if expires_at <= now:
+        raise SharingError("expiry", "past")
+    if data_from is not None and data_from > now:
+        raise SharingError("data_from", "future")
+    return clean
+
+
+def create_grant(
+    principal: Principal,
+    *,
+    code: str = "",
+    email: str = "",
+    categories: Iterable[str],
+    data_from: datetime | None,
+    expires_at: datetime,
+) -> GrantView:
+    """Grant a clinician access; a share code is used up in the same transaction."""
+    patient_id = _patient(principal)
+    now = db.utcnow()
+    clean = check_terms(categories, data_from, expires_at, now)
+    card = find_clinician(principal, code=code, email=email)
+    if card.id == patient_id:
+        raise SharingError("email", "self")
+    with db.transaction() as sess:
+        if code:
+            used = sess.execute(
+                update(ShareCode)
+                .where(
+                    ShareCode.digest == crypto.token_digest("share-code:" + codes.normalise(code)),
+                    ShareCode.used_at.is_(None),
+                    ShareCode.expires_at > now,
+                )
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not used.rowcount:  # type: ignore[attr-defined]
+                raise SharingError("code", "not_found")  # used by a parallel request
+        if policy.active_grant(card.id, patient_id, now) is not None:
+            raise SharingError("clinician", "already")
+        grant = Grant(
+            id=db.new_id(),
+            patient_id=patient_id,
+            clinician_id=card.id,
+            categories=",".join(clean),
+            data_from=data_from,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        sess.add(grant)
+    return _view(grant, card, now)
+
+
+def _status(row: Grant, now: datetime) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    return "active" if aware(row.expires_at) > now else "expired"  # type: ignore[operator]
+
+
+def _view(row: Grant, card: ClinicianCard, now: datetime) -> GrantView:
+    return GrantView(
+        row.id,
+        card,
+        tuple(c for c in policy.SHAREABLE if c in split_categories(row.categories)),
+        aware(row.data_from),
+        aware(row.expires_at),  # type: ignore[arg-type]
+        aware(row.created_at),  # type: ignore[arg-type]
+        aware(row.revoked_at),
+        _status(row, now),
+    )
+
+
+def grants_of(principal: Principal) -> list[GrantView]:
+    """All the patient's grants: active first, then expired and revoked; newest first."""
+    patient_id = _patient(principal)
+    now = db.utcnow()
+    rows = db.session().scalars(
+        select(Grant).where(Grant.patient_id == patient_id).order_by(Grant.created_at.desc())
+    )
+    cards: dict[uuid.UUID, ClinicianCard] = {}
+    views = []
+    for row in rows:
+        if row.clinician_id not in cards:
+            cards[row.clinician_id] = _card(row.clinician_id)
+        views.append(_view(row, cards[row.clinician_id], now))
+    order = {"active": 0, "expired": 1, "revoked": 2}
+    return sorted(views, key=lambda v: order[v.status])
+
+
+def grant_of(principal: Principal, grant_id: uuid.UUID) -> GrantView:
+    patient_id = _patient(principal)
+    row = db.session().scalar(
+        select(Grant).where(Grant.id == grant_id, Grant.patient_id == patient_id)
+    )
+    if row is None:
+        raise NotFound(grant_id)
+    return _view(row, _card(row.clinician_id), db.utcnow())
+
+
+def _active_row(patient_id: uuid.UUID, grant_id: uuid.UUID, now: datetime) -> Grant:
+    row = db.session().scalar(
+        select(Grant)
+        .where(
+            Grant.id == grant_id,
+            Grant.patient_id == patient_id,
+            Grant.revoked_at.is_(None),
+            Grant.expires_at > now,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(grant_id)
+    return row
+
+
+def narrow(
+    principal: Principal,
+    grant_id: uuid.UUID,
+    categories: Iterable[str],
+    expires_at: datetime,
+) -> None:
+    """Remove categories and/or shorten: a grant can only become smaller this way."""
+    patient_id = _patient(principal)
+    now = db.utcnow()
+    with db.transaction():
+        row = _active_row(patient_id, grant_id, now)
+        current = split_categories(row.categories)
+        clean = check_terms(categories, None, expires_at, now)
+        if not set(clean) <= current:
+            raise SharingError("categories", "wider")
+        if expires_at > aware(row.expires_at):  # type: ignore[operator]
+            raise SharingError("expiry", "longer")
+        row.categories = ",".join(clean)
+        row.expires_at = expires_at
+        row.changed_at = now
+
+
+def revoke(principal: Principal, grant_id: uuid.UUID) -> None:
+    """Ends access at once: the clinician's next request answers 404. Log events stay."""
+    patient_id = _patient(principal)
+    now = db.utcnow()
+    with db.transaction():
+        row = _active_row(patient_id, grant_id, now)
+        row.revoked_at = now
+
+
+def who_looked(principal: Principal) -> list[access_log.EventView]:
+    return access_log.events_of(_patient(principal))

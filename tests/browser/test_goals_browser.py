@@ -1,0 +1,94 @@
+"""As a patient would: a walking goal from an example, a check-in, and a weight goal
+whose line shows in the weight chart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Request, expect
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "mijn fiets staat in de schuur"
+
+
+@pytest.fixture
+def english_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam")
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _register(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/register")
+    page.get_by_label("Your name", exact=True).fill("Wim Visser")
+    page.get_by_label("E-mail address", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again", exact=True).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Create an account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Wim Visser")
+
+
+def test_walking_goal_check_in_and_weight_goal_line(english_page: Page, live_server: str) -> None:
+    page = english_page
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    foreign: list[str] = []
+
+    def on_request(request: Request) -> None:
+        if not request.url.startswith(live_server) and not request.url.startswith("data:"):
+            foreign.append(request.url)
+
+    page.on("request", on_request)
+    _register(page, live_server, "wim@example.nl")
+
+    # A walking goal from the ready-made example, changed a little before saving.
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="My goals").click()
+    page.get_by_role("link", name="Walking").click()
+    goal_text = page.get_by_label("My goal, in my own words")
+    expect(goal_text).to_have_value("Walk 30 minutes, 5 times a week")
+    # the form shows only the fields for this kind of goal
+    expect(page.get_by_label("Target value")).to_be_hidden()
+    goal_text.fill("Walk 30 minutes with the dog, 5 times a week")
+    page.get_by_role("button", name="Save goal").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Walk 30 minutes with the dog, 5 times a week"
+    )
+    expect(page.get_by_role("status").first).to_contain_text("Your goal has been saved")
+    expect(page.locator(".steps")).to_contain_text("Buy good walking shoes")
+
+    # Check in on the overview with one tap; the week count goes from 0 to 1.
+    page.get_by_role("link", name="All my goals").click()
+    card = page.locator(".goal-card", has_text="with the dog")
+    expect(card.locator(".week-count")).to_have_text("This week: 0 of 5")
+    card.get_by_role("button", name="Done today").click()
+    card = page.locator(".goal-card", has_text="with the dog")
+    expect(card.locator(".week-count")).to_have_text("This week: 1 of 5")
+    expect(card).to_contain_text("Checked in for today")
+    expect(card.get_by_role("img")).to_have_attribute("aria-label", re.compile(r", 1\. Target: 5"))
+
+    # A weight reading, then a weight goal from the example with its own target.
+    page.goto(live_server + "/measurements/weight/new")
+    page.get_by_label("Weight in kg").fill("92,4")
+    page.get_by_role("main").get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/charts/weight"))
+    page.goto(live_server + "/goals/new")
+    page.get_by_role("link", name="Weight").click()
+    page.get_by_label("Target value").fill("86,5")
+    page.get_by_role("button", name="Save goal").click()
+    expect(page.locator(".figures")).to_contain_text("92.4 kg")
+    page.get_by_role("link", name="See the chart").click()
+    expect(page).to_have_url(re.compile(r"/charts/weight"))
+    chart = page.locator(".chart[data-drawn=true]")
+    expect(chart).to_have_count(1)
+    expect(chart.locator(".shapelayer", has_text="goal 86.5 kg")).to_have_count(1)
+    expect(page.locator("figcaption")).to_contain_text("Your goal: 86.5 kg.")
+
+    assert foreign == []
+    assert problems == []

@@ -1,0 +1,139 @@
+"""Sharing in two real browsers at once: a patient grants by share code, the POH opens
+the dossier, the patient stops sharing, and the POH's very next request is refused.
+
+Driven by the visible Dutch labels and buttons, as a person would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import FAST_HASHING
+
+PASSWORD = "mijn hond loopt graag mee"
+
+
+@pytest.fixture
+def sharing_server(tmp_path: Any) -> Iterator[tuple[str, Any]]:
+    """Its own live app, so the test can make a clinician with a second factor."""
+    from werkzeug.serving import make_server
+
+    from pgd import create_app, db
+
+    db.upgrade(f"sqlite:///{tmp_path / 'pgd.sqlite3'}")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), **FAST_HASHING})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["pgd.engine"].dispose()
+
+
+def _people(app: Any) -> bytes:
+    """A patient with readings and a POH with a second factor; returns the TOTP secret."""
+    from pgd.accounts import second_factor, services
+    from pgd.accounts.models import Profession
+    from pgd.crypto import totp
+    from tests.sharing.conftest import add_readings
+
+    with app.test_request_context():
+        patient = services.register_patient("jansje@example.nl", PASSWORD, "Jansje Pietersma", None)
+        poh = services.create_clinician(
+            "poh@praktijk.nl", PASSWORD, "Anna de Vries", Profession.POH, "De Linde"
+        )
+    add_readings(app, patient)
+    with app.test_request_context():
+        poh = services.user_by_id(poh.id)
+        secret = totp.from_base32(second_factor.start_enrolment(poh).secret_text)
+        # The previous step's code: the current one stays unused for logging in.
+        second_factor.confirm_enrolment(poh, totp.code_at_step(secret, totp.step_at() - 1))
+    return secret
+
+
+def _log_in(page: Page, url: str, email: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_label("E-mailadres", exact=True).fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+
+
+@pytest.mark.browser
+def test_grant_open_revoke_and_the_next_request_is_refused(
+    browser: Browser, sharing_server: tuple[str, Any]
+) -> None:
+    from pgd.crypto import totp
+
+    url, app = sharing_server
+    secret = _people(app)
+    contexts = [
+        browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam") for _ in range(2)
+    ]
+    try:
+        for context in contexts:
+            context.set_default_timeout(10_000)
+        poh, patient = (context.new_page() for context in contexts)
+
+        # The POH logs in with the code from the app and shows a share code.
+        _log_in(poh, url, "poh@praktijk.nl")
+        expect(poh).to_have_url(url + "/login/code")
+        poh.locator("input[name=code]").fill(totp.code_at_step(secret, totp.step_at()))
+        poh.locator("main form button[type=submit]").first.click()
+        expect(poh.get_by_role("heading", name="Mijn patiënten")).to_be_visible()
+        poh.get_by_role("link", name="Deelcode tonen").click()
+        poh.get_by_role("button", name="Code tonen").click()
+        code = poh.locator(".share-code").inner_text().strip()
+        assert len(code) == 9  # KX7P-2M9Q
+
+        # The patient types it, sees who it is, chooses blood pressure only, confirms.
+        _log_in(patient, url, "jansje@example.nl")
+        patient.get_by_role("link", name="Delen", exact=True).click()
+        patient.get_by_role("link", name="Delen met een zorgverlener").click()
+        patient.get_by_label("Deelcode", exact=True).fill(code.lower())
+        patient.get_by_role("button", name="Zoeken").click()
+        expect(patient.get_by_role("heading", name="Anna de Vries")).to_be_visible()
+        patient.get_by_label("bloeddruk", exact=True).check()
+        patient.get_by_role("button", name="Ja, dit delen").click()
+        expect(
+            patient.get_by_text("Klaar. Anna de Vries kan nu uw bloeddruk zien.")
+        ).to_be_visible()
+
+        # The POH sees the patient and opens the dossier: blood pressure, nothing else.
+        poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
+        poh.get_by_role("link", name="Jansje Pietersma").click()
+        expect(poh.get_by_role("heading", name="Bloeddruk")).to_be_visible()
+        expect(poh.get_by_role("heading", name="Gewicht")).to_have_count(0)
+        dossier_url = poh.url
+
+        # The patient stops sharing: one button, one confirmation.
+        patient.get_by_role("link", name="Delen", exact=True).click()
+        patient.get_by_role("link", name="Stoppen met delen").click()
+        patient.get_by_role("button", name="Ja, stoppen met delen").click()
+        expect(patient.get_by_text("Gestopt.")).to_be_visible()
+
+        # The POH's very next request (the page already open, reloaded) is refused.
+        response = poh.reload()
+        assert response is not None
+        assert response.status == 404
+        response = poh.goto(dossier_url)
+        assert response is not None
+        assert response.status == 404
+        poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
+        expect(poh.get_by_text("Jansje Pietersma")).to_have_count(0)
+
+        # The patient reads who looked, in plain language.
+        patient.get_by_role("link", name="Wie keek er mee").first.click()
+        expect(patient.get_by_text("A. de Vries")).to_have_count(1)
+        expect(patient.get_by_text("heeft uw bloeddruk bekeken")).to_have_count(1)
+    finally:
+        for context in contexts:
+            context.close()

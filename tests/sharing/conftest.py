@@ -1,0 +1,123 @@
+"""Sharing fixtures: patients with readings, clinicians, grants in every state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from pgd import db
+from pgd.measurements import services as measurements
+from pgd.measurements.models import Source
+from pgd.measurements.values import BloodPressure, Glucose, Weight
+from pgd.sharing.models import Grant
+from tests.conftest import login, post_form
+
+ALL = ("blood_pressure", "weight", "glucose", "goals")
+
+
+def enrol(app: Flask, user: Any) -> list[str]:
+    """Set up a real second factor (TOTP) for a user; returns the recovery codes."""
+    from pgd.accounts import second_factor, services
+    from pgd.crypto import totp
+
+    with app.test_request_context():
+        fresh = services.user_by_id(user.id)
+        enrolment = second_factor.start_enrolment(fresh)
+        secret = totp.from_base32(enrolment.secret_text)
+        return second_factor.confirm_enrolment(fresh, totp.code_at_step(secret, totp.step_at()))
+
+
+def remove_second_factor(app: Flask, user: Any) -> None:
+    from pgd.accounts import second_factor, services
+
+    with app.test_request_context():
+        assert second_factor.remove(services.user_by_id(user.id))
+
+
+@pytest.fixture
+def verified_client(app: Flask) -> Callable[[Any], FlaskClient]:
+    """A browser session of a clinician who set up a second factor and passed it."""
+    codes: dict[uuid.UUID, list[str]] = {}
+
+    def factory(user: Any) -> FlaskClient:
+        if user.id not in codes:
+            codes[user.id] = enrol(app, user)
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        assert login(client, user.email).headers["Location"].endswith("/login/code")
+        done = post_form(client, "/login/code?recovery=1", {"recovery_code": codes[user.id].pop()})
+        assert done.status_code == 302, done.status_code
+        return client
+
+    return factory
+
+
+def add_readings(app: Flask, patient: Any, days_ago: tuple[int, ...] = (1, 5, 40)) -> None:
+    now = datetime.now(UTC)
+    items = []
+    for d in days_ago:
+        when = now - timedelta(days=d)
+        items.append((BloodPressure(150 - d % 7, 92, 70, None), when, "bp note"))
+        items.append((Weight(90.0 - d / 10), when, ""))
+        items.append((Glucose(3.5 if d == 5 else 7.4, "before_breakfast"), when, ""))
+    with app.test_request_context():
+        measurements.add_many(patient, patient.id, items, Source.WEB)
+
+
+@pytest.fixture
+def make_grant(app: Flask) -> Callable[..., uuid.UUID]:
+    """A grant written directly (the patient pages are tested on their own)."""
+
+    def factory(
+        patient: Any,
+        clinician: Any,
+        categories: tuple[str, ...] = ALL,
+        state: str = "active",
+        data_from: datetime | None = None,
+    ) -> uuid.UUID:
+        now = datetime.now(UTC)
+        grant = Grant(
+            id=uuid.uuid4(),
+            patient_id=patient.id,
+            clinician_id=clinician.id,
+            categories=",".join(categories),
+            data_from=data_from,
+            expires_at=now + timedelta(days=365),
+            created_at=now,
+        )
+        with app.app_context(), db.transaction() as sess:
+            sess.add(grant)
+        if state != "active":
+            set_state(app, grant.id, state)
+        return grant.id
+
+    return factory
+
+
+def set_state(app: Flask, grant_id: uuid.UUID, state: str, categories: str | None = None) -> None:
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {}
+    if state == "expired":
+        values["expires_at"] = now - timedelta(seconds=1)
+    elif state == "revoked":
+        values["revoked_at"] = now
+    if categories is not None:
+        values["categories"] = categories
+        values["changed_at"] = now
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(update(Grant).where(Grant.id == grant_id).values(**values))
+
+
+def logged_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # tests read the English texts
+    response = login(client, email)
+    assert response.status_code == 302, response.status_code
+    return client

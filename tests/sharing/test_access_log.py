@@ -1,0 +1,177 @@
+"""The access log: one event per clinician read, hash-chained, tamper-evident, kept."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import delete, select, text, update
+
+from pgd import db
+from pgd.sharing import access_log
+from pgd.sharing.models import AccessEvent
+from tests.conftest import count_rows, post_form
+from tests.sharing.conftest import add_readings, logged_in
+
+
+def _events(app: Flask) -> list[AccessEvent]:
+    with app.app_context():
+        sess = db.session()
+        found = list(sess.scalars(select(AccessEvent).order_by(AccessEvent.seq)))
+        sess.expunge_all()
+        return found
+
+
+def _setup(
+    app: Flask,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+    categories: tuple[str, ...],
+) -> tuple[Any, Any]:
+    patient = create_patient()
+    clinician = create_clinician()
+    add_readings(app, patient)
+    make_grant(patient, clinician, categories=categories)
+    return patient, verified_client(clinician)
+
+
+def test_one_event_per_read_with_the_right_categories(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Any,
+) -> None:
+    patient, web = _setup(
+        app,
+        create_patient,
+        create_clinician,
+        make_grant,
+        verified_client,
+        ("blood_pressure", "glucose"),
+    )
+    assert web.get("/clinician").status_code == 200  # the list of names is not a read
+    assert count_rows(app, "access_events") == 0
+    assert web.get(f"/clinician/patients/{patient.id}").status_code == 200
+    assert web.get(f"/clinician/patients/{patient.id}/charts/glucose?view=range").status_code == 200
+    assert web.get(f"/clinician/patients/{patient.id}/charts/weight").status_code == 404
+    first, second = _events(app)
+    assert (first.categories, first.action) == ("blood_pressure,glucose", "view_summary")
+    assert (second.categories, second.action) == ("glucose", "view_chart")
+    for event in (first, second):
+        assert event.patient_id == patient.id
+        assert event.actor_name == "Anna de Vries"
+        assert event.actor_profession == "poh"
+        assert event.address == "127.0.0.1"
+    assert second.prev_hash == first.hash
+    assert first.prev_hash == access_log.GENESIS
+    # The patient reads it in plain language, newest first.
+    own = logged_in(app, "patient@example.nl")
+    page = own.get("/sharing/who-looked").get_data(as_text=True)
+    assert page.index("A. de Vries") < page.rindex("A. de Vries")
+    assert "bloeddruk en bloedsuiker" in page or "blood pressure and blood sugar" in page
+
+
+def test_revoking_keeps_the_events(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Any,
+) -> None:
+    patient, web = _setup(
+        app, create_patient, create_clinician, make_grant, verified_client, ("weight",)
+    )
+    web.get(f"/clinician/patients/{patient.id}")
+    own = logged_in(app, "patient@example.nl")
+    grant_url = next(
+        line.split('href="')[1].split('"')[0]
+        for line in own.get("/sharing").get_data(as_text=True).splitlines()
+        if "/stop" in line
+    )
+    assert post_form(own, grant_url, {}).status_code == 302
+    assert count_rows(app, "access_events") == 1
+    assert "A. de Vries" in own.get("/sharing/who-looked").get_data(as_text=True)
+
+
+def _three_events(
+    app: Flask, create_patient: Any, create_clinician: Any, make_grant: Any, verified_client: Any
+) -> list[AccessEvent]:
+    patient, web = _setup(
+        app, create_patient, create_clinician, make_grant, verified_client, ("weight",)
+    )
+    for _ in range(3):
+        assert web.get(f"/clinician/patients/{patient.id}").status_code == 200
+    return _events(app)
+
+
+def test_verify_passes_on_an_intact_chain(
+    app: Flask,
+    runner: Any,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    result = runner.invoke(args=["verify-access-log"])
+    assert result.exit_code == 0, result.output
+    assert "3 events" in result.output
+
+
+def test_verify_names_an_edited_event(
+    app: Flask,
+    runner: Any,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    events = _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(update(AccessEvent).where(AccessEvent.seq == 2).values(categories="glucose"))
+    result = runner.invoke(args=["verify-access-log"])
+    assert result.exit_code != 0
+    assert "event 2" in result.output
+    assert str(events[1].id) in result.output
+
+
+def test_verify_names_a_deleted_event_and_a_cut_off_end(
+    app: Flask,
+    runner: Any,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(delete(AccessEvent).where(AccessEvent.seq == 3))
+    result = runner.invoke(args=["verify-access-log"])
+    assert result.exit_code != 0
+    assert "event 3" in result.output
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(delete(AccessEvent).where(AccessEvent.seq == 1))
+    result = runner.invoke(args=["verify-access-log"])
+    assert result.exit_code != 0
+    assert "event 1 is missing" in result.output
+
+
+def test_verify_detects_a_rewritten_hash(
+    app: Flask,
+    runner: Any,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(text("UPDATE access_events SET hash = :h WHERE seq = 1"), {"h": "f" * 64})
+    result = runner.invoke(args=["verify-access-log"])
+    assert result.exit_code != 0
+    assert "event 1" in result.output

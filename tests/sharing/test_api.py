@@ -1,0 +1,111 @@
+"""The clinician's read side of the API: same policy, documented responses, paging."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+
+from pgd.accounts import tokens
+from tests.sharing.conftest import add_readings, enrol
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def clinician_token(app: Flask, create_clinician: Callable[..., Any]) -> tuple[Any, str]:
+    clinician = create_clinician()
+    enrol(app, clinician)
+    with app.test_request_context():
+        _info, raw = tokens.create(clinician, "Practice system")
+    return clinician, raw
+
+
+def test_a_clinician_without_second_factor_gets_no_key(
+    app: Flask, create_clinician: Callable[..., Any]
+) -> None:
+    clinician = create_clinician()
+    with app.test_request_context(), pytest.raises(tokens.NotFound):
+        tokens.create(clinician, "sneaky")
+
+
+def test_responses_match_the_document_and_pages_hold_everyone(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    clinician_token: tuple[Any, str],
+) -> None:
+    clinician, raw = clinician_token
+    patients = [create_patient(email=f"p{i}@example.nl", name=f"P {i}") for i in range(3)]
+    add_readings(app, patients[0])
+    for patient in patients:
+        make_grant(patient, clinician, categories=("weight", "goals"))
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {raw}", "Accept-Language": "en"}
+
+    first = client.get(f"{API}/patients?limit=2", headers=headers)
+    schema["/patients"]["GET"].validate_response(first)
+    body = first.get_json()
+    assert body["total"] == 3
+    assert [p["name"] for p in body["items"]] == ["P 2", "P 1"]
+    rest = client.get(f"{API}/patients?limit=2&cursor={body['next_cursor']}", headers=headers)
+    assert [p["name"] for p in rest.get_json()["items"]] == ["P 0"]
+    assert rest.get_json()["next_cursor"] is None
+    assert client.get(f"{API}/patients?cursor=bogus", headers=headers).status_code == 400
+
+    readings = client.get(f"{API}/patients/{patients[0].id}/measurements", headers=headers)
+    schema["/patients/{patient_id}/measurements"]["GET"].validate_response(readings)
+    assert {item["type"] for item in readings.get_json()["items"]} == {"weight"}
+    assert readings.get_json()["total"] == 3
+    glucose = client.get(
+        f"{API}/patients/{patients[0].id}/measurements?type=glucose", headers=headers
+    )
+    assert glucose.status_code == 404
+    assert glucose.get_json()["status"] == 404
+
+
+def test_the_patient_side_of_the_api_is_not_the_clinicians(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    clinician_token: tuple[Any, str],
+) -> None:
+    clinician, raw = clinician_token
+    patient = create_patient()
+    add_readings(app, patient)
+    make_grant(patient, clinician)
+    headers = {"Authorization": f"Bearer {raw}"}
+    client = app.test_client()
+    # A clinician's key cannot write, and "own measurements" are not a patient's.
+    weight = {"type": "weight", "taken_at": "2026-01-01T08:00:00Z", "weight_kg": 80}
+    assert client.post(f"{API}/measurements", json=weight, headers=headers).status_code == 404
+    assert client.get(f"{API}/measurements", headers=headers).status_code == 404
+    with app.test_request_context():
+        _info, patient_key = tokens.create(patient, "Meter")
+    patient_headers = {"Authorization": f"Bearer {patient_key}"}
+    assert client.get(f"{API}/patients", headers=patient_headers).status_code == 404
+    other = client.get(f"{API}/patients/{patient.id}/measurements", headers=patient_headers)
+    assert other.status_code == 404
+
+
+def test_a_clinician_makes_and_revokes_a_key_on_the_web(
+    app: Flask, create_clinician: Callable[..., Any], verified_client: Callable[[Any], Any]
+) -> None:
+    import re
+
+    from tests.conftest import post_form
+
+    web = verified_client(create_clinician())
+    made = post_form(web, "/clinician/api-keys", {"name": "Praktijksysteem"})
+    raw = re.search(r'value="(pgd_[^"]+)"', made.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert app.test_client().get(f"{API}/patients", headers=headers).status_code == 200
+    listing = web.get("/clinician/api-keys").get_data(as_text=True)
+    revoke = re.search(r'href="(/clinician/api-keys/[0-9a-f-]+/revoke)"', listing).group(1)  # type: ignore[union-attr]
+    assert post_form(web, revoke, {}).status_code == 302
+    assert app.test_client().get(f"{API}/patients", headers=headers).status_code == 401

@@ -1,0 +1,80 @@
+"""Pure helpers: share codes and the pre-consult summary, without the app."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pgd.sharing import codes, summary
+
+DAY = 86400
+WINDOW = summary.Window(start=100 * DAY, end=190 * DAY)  # previous period: 10..100 days
+
+
+def test_codes_have_no_look_alikes_and_forgive_typing() -> None:
+    for look_alike in "0O1IL":
+        assert look_alike not in codes.ALPHABET
+    made = {codes.generate() for _ in range(200)}
+    assert len(made) == 200
+    assert all(codes.problem(c) is None for c in made)
+    assert codes.normalise(" kx7p-2m9q ") == "KX7P2M9Q"
+    assert codes.display("KX7P2M9Q") == "KX7P-2M9Q"
+    assert codes.problem("KX7P2M9") == "length"
+    assert codes.problem("KX7P2M90") == "characters"
+
+
+def test_blood_pressure_block() -> None:
+    epoch = np.array([50, 60, 110, 120, 130], dtype=np.int64) * DAY
+    systolic = np.array([130, 130, 150, 138, 146], dtype=float)
+    diastolic = np.array([80, 80, 95, 85, 88], dtype=float)
+    block = summary.blood_pressure(epoch, systolic, diastolic, WINDOW, (140, 90))
+    assert block.n == 3
+    assert block.latest == (146.0, 88.0)
+    assert block.latest_at == 130 * DAY
+    assert block.stats["systolic"].mean == pytest.approx(144.667, abs=0.01)
+    assert (block.stats["systolic"].minimum, block.stats["systolic"].maximum) == (138, 150)
+    assert block.trend == "up"
+    assert block.trend_delta == pytest.approx(14.667, abs=0.01)
+    assert block.within_target_pct == pytest.approx(100 / 3)  # only 138/85 is below 140/90
+    assert block.flags == [("bp_mean_high", 0)]
+
+
+def test_blood_pressure_below_the_flag_and_without_an_earlier_period() -> None:
+    epoch = np.array([110, 120], dtype=np.int64) * DAY
+    block = summary.blood_pressure(
+        epoch, np.array([128.0, 132.0]), np.array([82.0, 84.0]), WINDOW, (130, 80)
+    )
+    assert block.flags == []
+    assert block.trend is None
+    assert block.within_target_pct == 0.0  # the personal target is stricter
+
+
+def test_weight_change_flag_and_bmi_target() -> None:
+    epoch = np.array([20, 110, 150, 180], dtype=np.int64) * DAY
+    kg = np.array([90.0, 90.0, 88.0, 86.9])
+    block = summary.weight(epoch, kg, WINDOW, height_cm=190.0)
+    assert block.n == 3
+    assert block.trend == "down"
+    assert block.flags == [("weight_change", -3.4)]
+    assert block.within_target_pct == 100.0  # at 190 cm, BMI 24.1 to 24.4: healthy
+    short = summary.weight(epoch, kg, WINDOW, height_cm=170.0)
+    assert short.within_target_pct == 0.0  # at 170 cm the same weights are BMI 30 or more
+    steady = summary.weight(epoch, np.array([90.0, 90.0, 89.0, 88.0]), WINDOW, None)
+    assert steady.flags == []  # -2.2 % is not more than 3 %
+    assert steady.within_target_pct is None
+
+
+def test_glucose_lows_are_counted_and_time_in_range() -> None:
+    epoch = np.array([110, 111, 112, 113], dtype=np.int64) * DAY
+    block = summary.glucose(epoch, np.array([3.5, 3.8, 7.0, 12.0]), WINDOW)
+    assert block.flags == [("glucose_low", 2)]
+    assert block.within_target_pct == pytest.approx(25.0)
+    assert block.trend is None
+
+
+def test_an_empty_period_has_no_numbers() -> None:
+    empty = np.empty(0, dtype=np.int64)
+    block = summary.glucose(empty, np.empty(0), WINDOW)
+    assert block.n == 0
+    assert block.latest is None
+    assert block.flags == []
