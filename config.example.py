@@ -35,6 +35,14 @@ LOGIN_LIMIT_IP = "10 per 15 minutes"
 # New accounts per client address.
 REGISTER_LIMIT_IP = "20 per hour"
 
+# Wrong second-factor (authenticator app or recovery) codes per account and per client
+# address before "try again later". Right codes never count.
+SECOND_FACTOR_LIMIT_ACCOUNT = "5 per 15 minutes"
+SECOND_FACTOR_LIMIT_IP = "20 per 15 minutes"
+
+# The name an authenticator app shows next to the six-digit code, e.g. your practice.
+SECOND_FACTOR_ISSUER = "PGD"
+
 # Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
 # (shared by every worker and host).
 RATELIMIT_STORAGE = "memory://"

@@ -32,6 +32,11 @@ class Defaults:
     LOGIN_LIMIT_IP = "10 per 15 minutes"
     # Registrations per client address (each costs an argon2 hash).
     REGISTER_LIMIT_IP = "20 per hour"
+    # Wrong second-factor codes per account and per client address (right ones never count).
+    SECOND_FACTOR_LIMIT_ACCOUNT = "5 per 15 minutes"
+    SECOND_FACTOR_LIMIT_IP = "20 per 15 minutes"
+    # The name authenticator apps show next to the code.
+    SECOND_FACTOR_ISSUER = "PGD"
     RATELIMIT_STORAGE = "memory://"
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     ARGON2_TIME_COST = 3

@@ -27,6 +27,8 @@ CODE_STEP = "accounts.second_factor_code"
 SETUP = "accounts.second_factor_setup"
 # What a half-logged-in session may open (plus the static files).
 PENDING_ALLOWED = frozenset({CODE_STEP, "accounts.logout", "accounts.set_language", "static"})
+# Defaults live in pgd.config.Defaults (SECOND_FACTOR_LIMIT_*); these serve an app
+# built without them.
 DEFAULT_LIMIT_ACCOUNT = "5 per 15 minutes"
 DEFAULT_LIMIT_IP = "20 per 15 minutes"
 
