@@ -67,6 +67,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/pages_bench.py
 	$(BIN)/python benchmarks/csv_import_bench.py
 	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/sharing_bench.py
 	$(BIN)/python benchmarks/goals_bench.py
 
 clean:

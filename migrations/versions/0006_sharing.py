@@ -17,6 +17,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+APPEND_ONLY_FUNCTION = """
+CREATE FUNCTION access_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'access_events is append-only: events are never changed or removed';
+END
+$$
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER access_events_append_only BEFORE UPDATE OR DELETE ON access_events
+FOR EACH ROW EXECUTE FUNCTION access_events_append_only()
+"""
+
+
 def upgrade() -> None:
     op.create_table(
         "grants",
@@ -91,6 +104,12 @@ def upgrade() -> None:
     with op.batch_alter_table("access_events", schema=None) as batch_op:
         batch_op.create_index("ix_access_events_patient_seq", ["patient_id", "seq"], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        # Append-only in the database itself: no UPDATE or DELETE of an event, whoever
+        # asks (TRUNCATE by the owner stays possible; the hash chain shows what is gone).
+        op.execute(APPEND_ONLY_FUNCTION)
+        op.execute(APPEND_ONLY_TRIGGER)
+
     op.create_table(
         "access_log_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -101,6 +120,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS access_events_append_only ON access_events")
+        op.execute("DROP FUNCTION IF EXISTS access_events_append_only()")
     op.drop_table("access_log_head")
     with op.batch_alter_table("access_events", schema=None) as batch_op:
         batch_op.drop_index("ix_access_events_patient_seq")

@@ -213,6 +213,7 @@ def verify() -> tuple[int, Broken | None]:
 
 @dataclass(frozen=True)
 class EventView:
+    seq: int
     occurred_at: datetime
     actor_name: str
     actor_profession: str
@@ -220,27 +221,41 @@ class EventView:
     action: str
 
 
-def events_of(patient_id: uuid.UUID, limit: int = 200) -> list[EventView]:
-    """A patient's own events, newest first (the caller checked the principal)."""
-    rows = db.session().execute(
-        select(
-            AccessEvent.occurred_at,
-            AccessEvent.actor_name,
-            AccessEvent.actor_profession,
-            AccessEvent.categories,
-            AccessEvent.action,
+def events_of(
+    patient_id: uuid.UUID, before: int | None = None, limit: int = 100
+) -> tuple[list[EventView], int | None]:
+    """A patient's own events, newest first, a page at a time (the caller checked the
+    principal); returns the page and where the next one starts (None: no more)."""
+    where = [AccessEvent.patient_id == patient_id]
+    if before is not None:
+        where.append(AccessEvent.seq < before)
+    rows = (
+        db.session()
+        .execute(
+            select(
+                AccessEvent.seq,
+                AccessEvent.occurred_at,
+                AccessEvent.actor_name,
+                AccessEvent.actor_profession,
+                AccessEvent.categories,
+                AccessEvent.action,
+            )
+            .where(*where)
+            .order_by(AccessEvent.seq.desc())
+            .limit(limit + 1)
         )
-        .where(AccessEvent.patient_id == patient_id)
-        .order_by(AccessEvent.seq.desc())
-        .limit(limit)
+        .all()
     )
-    return [
+    events = [
         EventView(
+            r.seq,
             r.occurred_at if r.occurred_at.tzinfo else r.occurred_at.replace(tzinfo=UTC),
             r.actor_name,
             r.actor_profession,
             tuple(c for c in r.categories.split(",") if c),
             r.action,
         )
-        for r in rows
+        for r in rows[:limit]
     ]
+    more = len(rows) > limit
+    return events, (events[-1].seq if more else None)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from pgd import crypto, db
 from pgd.accounts import services as accounts
@@ -43,6 +43,13 @@ def new_share_code(principal: Principal) -> tuple[str, datetime]:
     code = codes.generate()
     expires = now + codes.VALID_FOR
     with db.transaction() as sess:
+        # Used and expired codes of this clinician are of no use to anyone: clear them.
+        sess.execute(
+            delete(ShareCode).where(
+                ShareCode.clinician_id == principal.id,
+                or_(ShareCode.used_at.is_not(None), ShareCode.expires_at <= now),
+            )
+        )
         sess.add(
             ShareCode(
                 digest=crypto.token_digest("share-code:" + code),

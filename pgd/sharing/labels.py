@@ -187,7 +187,21 @@ def goal_progress(goal: Any) -> str:
         "not_shared": _("progress not shared (the measurements behind it are not shared)"),
     }
     text = words.get(status, status)
-    if progress is not None and progress.share_done is not None:
+    if progress is not None and progress.kind == "measurement" and status != "not_shared":
+        if progress.current_value is not None and progress.target is not None:
+            text += " · " + _(
+                "now %(now)s %(unit)s, target %(target)s %(unit)s",
+                now=format_decimal(progress.current_value, format="#,##0.#"),
+                target=format_decimal(progress.target, format="#,##0.#"),
+                unit=progress.unit,
+            )
+    elif progress is not None and progress.week_target:
+        text += " · " + _(
+            "this week %(done)d of %(goal)d",
+            done=progress.week_count or 0,
+            goal=progress.week_target,
+        )
+    if progress is not None and progress.share_done is not None and status != "not_shared":
         text += " · " + _(
             "%(pct)s%% of the way", pct=format_decimal(progress.share_done * 100, format="#,##0")
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -178,5 +178,9 @@ def revoke_share(grant_id: uuid.UUID) -> ResponseReturnValue:
 @bp.get("/sharing/who-looked")
 @policy.patient
 def who_looked() -> ResponseReturnValue:
-    events = services.who_looked(me()[0])
-    return render_template("sharing/who_looked.html", events=events, labels=labels)
+    raw = request.args.get("before", "")
+    before = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    events, older = services.who_looked(me()[0], before)
+    return render_template(
+        "sharing/who_looked.html", events=events, older=older, first=before is None, labels=labels
+    )

@@ -292,5 +292,8 @@ def revoke(principal: Principal, grant_id: uuid.UUID) -> None:
         row.revoked_at = now
 
 
-def who_looked(principal: Principal) -> list[access_log.EventView]:
-    return access_log.events_of(_patient(principal))
+def who_looked(
+    principal: Principal, before: int | None = None
+) -> tuple[list[access_log.EventView], int | None]:
+    """The patient's own access events, newest first, 100 at a time."""
+    return access_log.events_of(_patient(principal), before)

@@ -8,6 +8,8 @@ from flask import Flask
 from sqlalchemy import text
 
 from pgd import db
+from pgd.accounts.second_factor_codes import qr_svg
+from pgd.crypto import totp
 from tests.accounts.conftest import recovery_codes_on_page, secret_on_page
 from tests.conftest import count_rows, login, post_form, rfc6238_code
 
@@ -45,6 +47,9 @@ def test_clinician_first_login_sets_up_the_second_factor(
     assert qr.mimetype == "image/svg+xml"
     assert qr.get_data(as_text=True).startswith("<svg")
     assert qr.headers["Cache-Control"] == "no-store"
+    # The QR code carries exactly the key shown for typing, for this account.
+    uri = totp.provisioning_uri(totp.from_base32(secret), "poh@praktijk.nl", "PGD")
+    assert qr.data == qr_svg(uri, "QR code for your authenticator app")
     assert _confirmed(app) == [None]
 
     wrong = post_form(

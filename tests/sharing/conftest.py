@@ -17,21 +17,15 @@ from pgd.measurements import services as measurements
 from pgd.measurements.models import Source
 from pgd.measurements.values import BloodPressure, Glucose, Weight
 from pgd.sharing.models import Grant
-from tests.conftest import login, post_form
+from tests.conftest import enrol as shared_enrol
+from tests.conftest import login, login_clinician
 
 ALL = ("blood_pressure", "weight", "glucose", "goals")
 
 
-def enrol(app: Flask, user: Any) -> list[str]:
-    """Set up a real second factor (TOTP) for a user; returns the recovery codes."""
-    from pgd.accounts import second_factor, services
-    from pgd.crypto import totp
-
-    with app.test_request_context():
-        fresh = services.user_by_id(user.id)
-        enrolment = second_factor.start_enrolment(fresh)
-        secret = totp.from_base32(enrolment.secret_text)
-        return second_factor.confirm_enrolment(fresh, totp.code_at_step(secret, totp.step_at()))
+def enrol(app: Flask, user: Any) -> Any:
+    """A real, confirmed second factor (tests.conftest.enrol); returns its `Enrolled`."""
+    return shared_enrol(app, user)
 
 
 def remove_second_factor(app: Flask, user: Any) -> None:
@@ -44,15 +38,14 @@ def remove_second_factor(app: Flask, user: Any) -> None:
 @pytest.fixture
 def verified_client(app: Flask) -> Callable[[Any], FlaskClient]:
     """A browser session of a clinician who set up a second factor and passed it."""
-    codes: dict[uuid.UUID, list[str]] = {}
+    enrolled: dict[uuid.UUID, Any] = {}
 
     def factory(user: Any) -> FlaskClient:
-        if user.id not in codes:
-            codes[user.id] = enrol(app, user)
+        if user.id not in enrolled:
+            enrolled[user.id] = shared_enrol(app, user)
         client = app.test_client()
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-        assert login(client, user.email).headers["Location"].endswith("/login/code")
-        done = post_form(client, "/login/code?recovery=1", {"recovery_code": codes[user.id].pop()})
+        done = login_clinician(client, enrolled[user.id])
         assert done.status_code == 302, done.status_code
         return client
 

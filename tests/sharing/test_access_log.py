@@ -109,6 +109,49 @@ def _three_events(
     return _events(app)
 
 
+def _tamper(app: Flask, statement: Any, params: dict[str, Any] | None = None) -> None:
+    """Change the log behind the app's back, as someone with database access could.
+
+    On PostgreSQL that takes switching off the append-only trigger first (table owner).
+    """
+    with app.app_context(), db.transaction() as sess:
+        postgres = sess.get_bind().dialect.name == "postgresql"
+        if postgres:
+            sess.execute(
+                text("ALTER TABLE access_events DISABLE TRIGGER access_events_append_only")
+            )
+        sess.execute(statement, params or {})
+        if postgres:
+            sess.execute(text("ALTER TABLE access_events ENABLE TRIGGER access_events_append_only"))
+
+
+def test_postgres_refuses_to_change_or_remove_an_event(
+    app: Flask,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    with app.app_context():
+        if db.engine().dialect.name != "postgresql":
+            pytest.skip("the append-only trigger is a PostgreSQL feature")
+    _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    for statement in (
+        update(AccessEvent).values(categories="glucose"),
+        delete(AccessEvent).where(AccessEvent.seq == 1),
+    ):
+        with (
+            pytest.raises(DBAPIError, match="append-only"),
+            app.app_context(),
+            db.transaction() as sess,
+        ):
+            sess.execute(statement)
+    assert count_rows(app, "access_events") == 3
+
+
 def test_verify_passes_on_an_intact_chain(
     app: Flask,
     runner: Any,
@@ -132,8 +175,7 @@ def test_verify_names_an_edited_event(
     verified_client: Any,
 ) -> None:
     events = _three_events(app, create_patient, create_clinician, make_grant, verified_client)
-    with app.app_context(), db.transaction() as sess:
-        sess.execute(update(AccessEvent).where(AccessEvent.seq == 2).values(categories="glucose"))
+    _tamper(app, update(AccessEvent).where(AccessEvent.seq == 2).values(categories="glucose"))
     result = runner.invoke(args=["verify-access-log"])
     assert result.exit_code != 0
     assert "event 2" in result.output
@@ -149,13 +191,11 @@ def test_verify_names_a_deleted_event_and_a_cut_off_end(
     verified_client: Any,
 ) -> None:
     _three_events(app, create_patient, create_clinician, make_grant, verified_client)
-    with app.app_context(), db.transaction() as sess:
-        sess.execute(delete(AccessEvent).where(AccessEvent.seq == 3))
+    _tamper(app, delete(AccessEvent).where(AccessEvent.seq == 3))
     result = runner.invoke(args=["verify-access-log"])
     assert result.exit_code != 0
     assert "event 3" in result.output
-    with app.app_context(), db.transaction() as sess:
-        sess.execute(delete(AccessEvent).where(AccessEvent.seq == 1))
+    _tamper(app, delete(AccessEvent).where(AccessEvent.seq == 1))
     result = runner.invoke(args=["verify-access-log"])
     assert result.exit_code != 0
     assert "event 1 is missing" in result.output
@@ -170,8 +210,63 @@ def test_verify_detects_a_rewritten_hash(
     verified_client: Any,
 ) -> None:
     _three_events(app, create_patient, create_clinician, make_grant, verified_client)
-    with app.app_context(), db.transaction() as sess:
-        sess.execute(text("UPDATE access_events SET hash = :h WHERE seq = 1"), {"h": "f" * 64})
+    _tamper(app, text("UPDATE access_events SET hash = :h WHERE seq = 1"), {"h": "f" * 64})
     result = runner.invoke(args=["verify-access-log"])
     assert result.exit_code != 0
     assert "event 1" in result.output
+
+
+def test_concurrent_writers_never_fork_the_chain(app: Flask) -> None:
+    """Four writers at once: each event links to exactly one predecessor."""
+    import threading
+
+    from pgd.sharing.access_log import Actor
+
+    actor = Actor(uuid.uuid4(), "Anna de Vries", "poh")
+    patient_id = uuid.uuid4()
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer() -> None:
+        try:
+            start.wait()
+            for _ in range(10):
+                with app.app_context(), db.transaction():
+                    access_log.append(actor, patient_id, ["weight"], "view_chart", "10.0.0.1")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        count, broken = access_log.verify()
+    assert broken is None
+    assert count == 40
+    seqs = [e.seq for e in _events(app)]
+    assert seqs == list(range(1, 41))
+
+
+def test_who_looked_pages_newest_first(app: Flask, create_patient: Any, monkeypatch: Any) -> None:
+    from pgd.sharing.access_log import Actor
+
+    patient = create_patient()
+    actor = Actor(uuid.uuid4(), "Anna de Vries", "poh")
+    with app.app_context(), db.transaction():
+        for category in ("weight", "glucose", "blood_pressure"):
+            access_log.append(actor, patient.id, [category], "view_chart", "10.0.0.1")
+    own = logged_in(app, "patient@example.nl")
+    original = access_log.events_of
+    monkeypatch.setattr(
+        access_log, "events_of", lambda pid, before=None, limit=2: original(pid, before, limit)
+    )
+    first = own.get("/sharing/who-looked").get_data(as_text=True)
+    assert first.index("blood pressure") < first.index("blood sugar")
+    assert "weight" not in first.split("<main")[1]
+    older = first.split('href="/sharing/who-looked?before=')[1].split('"')[0]
+    second = own.get(f"/sharing/who-looked?before={older}").get_data(as_text=True)
+    assert "viewed your weight" in second
+    assert "blood sugar" not in second.split("<main")[1]
