@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from pgd import crypto, db
 from pgd.accounts import passwords
-from pgd.accounts.models import LoginSession, RecoveryCode, SecondFactor, User
+from pgd.accounts.models import (
+    ApiToken,
+    LoginSession,
+    RecoveryCode,
+    Role,
+    SecondFactor,
+    User,
+)
 from pgd.accounts.second_factor_codes import (
     new_recovery_code,
     normalise_code,
@@ -271,7 +278,9 @@ def new_recovery_codes(user: User, code: str) -> list[str]:
 def remove(user: User) -> bool:
     """Delete the second factor and its recovery codes; end every session of this user.
 
-    Returns False when there was nothing to remove.
+    A clinician's API keys are revoked too: they were made under the removed factor and
+    must not come back to life when a new one is set up. Returns False when there was
+    nothing to remove.
     """
     with db.transaction() as sess:
         existed = sess.get(SecondFactor, user.id) is not None
@@ -285,6 +294,13 @@ def remove(user: User) -> bool:
                 .values(ended_at=db.utcnow())
                 .execution_options(synchronize_session=False)
             )
+            if user.role == Role.CLINICIAN:
+                sess.execute(
+                    update(ApiToken)
+                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=db.utcnow())
+                    .execution_options(synchronize_session=False)
+                )
     _forget_cache(user.id)
     return existed
 

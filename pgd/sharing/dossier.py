@@ -201,7 +201,8 @@ class Dossier:
 def _goals_part(principal: Principal, patient_id: uuid.UUID, dossier: Dossier) -> None:
     from pgd.goals import services as goals
 
-    dossier.goals = list(goals.goals_overview(principal, patient_id))
+    # The active goals (paused, achieved and stopped ones are the patient's history).
+    dossier.goals = [g for g in goals.goals_overview(principal, patient_id) if g.state == "active"]
     dossier.questions = list(goals.consult_questions(principal, patient_id))
 
 
@@ -249,17 +250,30 @@ def pre_consult(
     return dossier
 
 
+@dataclass(frozen=True)
+class ChartData:
+    series: measurements.Series
+    prefs: patient_settings.Settings
+    patient_name: str
+    goal_line: float | None = None  # weight: the active goal's target, with "goals" shared
+
+
 def chart_data(
     principal: Principal, patient_id: uuid.UUID, kind: Kind, start: datetime | None
-) -> tuple[measurements.Series, patient_settings.Settings, str]:
-    """One chart's series (clamped to the granted period); logs one event."""
+) -> ChartData:
+    """One chart's series (clamped to the granted period), as the patient sees it; logs
+    one event. The weight chart carries the goal line only when goals are shared too."""
+    from pgd.goals import services as goals
+
     grant_for(principal, patient_id)
     with db.transaction():
         series = measurements.series(principal, patient_id, kind, start=start)
         prefs = patient_settings.get(principal, patient_id)
         name = accounts.profile_of(patient_id).name
-        access_log.append(_actor(principal), patient_id, [kind.value], ReadAction.CHART, _address())
-    return series, prefs, name
+        goal = goals.weight_goal_line(principal, patient_id) if kind == Kind.WEIGHT else None
+        shown = [kind.value] if goal is None else [kind.value, crypto.Category.GOALS.value]
+        access_log.append(_actor(principal), patient_id, shown, ReadAction.CHART, _address())
+    return ChartData(series, prefs, name, goal)
 
 
 def api_page(

@@ -76,15 +76,15 @@ def patient_chart(patient_id: uuid.UUID, slug: str) -> ResponseReturnValue:
         abort(404)
     code = periods.parse(request.args.get("period"), default="3m")
     start = periods.start_of(code, datetime.now(UTC))
-    series, prefs, name = dossier.chart_data(me()[0], patient_id, kind, start)
+    data = dossier.chart_data(me()[0], patient_id, kind, start)
     if kind == Kind.BLOOD_PRESSURE:
-        context = chart_routes.blood_pressure_context(series, prefs)
+        context = chart_routes.blood_pressure_context(data.series, data.prefs)
     elif kind == Kind.WEIGHT:
-        context = chart_routes.weight_context(series, prefs, None)
+        context = chart_routes.weight_context(data.series, data.prefs, data.goal_line)
     else:
         view = request.args.get("view", "day")
         context = chart_routes.glucose_context(
-            series, view if view in {"day", "modal", "range"} else "day"
+            data.series, view if view in {"day", "modal", "range"} else "day"
         )
     g.csp_inline_styles = True
     return render_template(
@@ -92,7 +92,7 @@ def patient_chart(patient_id: uuid.UUID, slug: str) -> ResponseReturnValue:
         period=code,
         periods=periods.choices(),
         patient_id=patient_id,
-        patient_name=name,
+        patient_name=data.patient_name,
         glucose_endpoint="sharing.patient_chart",
         chart_args={"patient_id": patient_id, "slug": "glucose"},
         **context,

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, request
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import select, update
@@ -22,7 +22,9 @@ from pgd.sharing import access_log, codes, policy
 from pgd.sharing.models import Grant, ShareCode
 from pgd.sharing.policy import Principal, aware, split_categories
 
-SHARE_LOOKUP_LIMIT = "10 per 15 minutes"  # wrong codes or unknown e-mails, per patient
+# Wrong codes or unknown e-mails, per patient and per client address (pgd.config).
+SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
+SHARE_LOOKUP_LIMIT_IP = "30 per 15 minutes"
 
 
 class SharingError(Exception):
@@ -83,16 +85,31 @@ def _strategy() -> FixedWindowRateLimiter:
     return FixedWindowRateLimiter(limiter.storage)
 
 
-def _limit_item() -> object:
-    return parse(current_app.config.get("SHARE_LOOKUP_LIMIT", SHARE_LOOKUP_LIMIT))
+def _limits(patient_id: uuid.UUID) -> list[tuple[object, str]]:
+    """(limit, key) pairs: one per patient, one per client address (patients can make
+    more accounts, so the address brakes many accounts guessing from one place)."""
+    config = current_app.config
+    return [
+        (parse(config.get("SHARE_LOOKUP_LIMIT", SHARE_LOOKUP_LIMIT)), str(patient_id)),
+        (
+            parse(config.get("SHARE_LOOKUP_LIMIT_IP", SHARE_LOOKUP_LIMIT_IP)),
+            "ip:" + (request.remote_addr or "unknown"),
+        ),
+    ]
 
 
 def _over_limit(patient_id: uuid.UUID) -> bool:
-    return not _strategy().test(_limit_item(), "pgd-share-lookup", str(patient_id))  # type: ignore[arg-type]
+    strategy = _strategy()
+    return any(
+        not strategy.test(item, "pgd-share-lookup", key)  # type: ignore[arg-type]
+        for item, key in _limits(patient_id)
+    )
 
 
 def _count_failure(patient_id: uuid.UUID) -> None:
-    _strategy().hit(_limit_item(), "pgd-share-lookup", str(patient_id))  # type: ignore[arg-type]
+    strategy = _strategy()
+    for item, key in _limits(patient_id):
+        strategy.hit(item, "pgd-share-lookup", key)  # type: ignore[arg-type]
 
 
 def _code_owner(code: str, now: datetime) -> uuid.UUID | None:

@@ -151,3 +151,31 @@ def test_the_secret_is_not_stored_in_plain_text(app: Flask, create_enrolled_clin
         for code in who.recovery_codes:
             assert code.encode() not in data
             assert code.replace("-", "").encode() not in data
+
+
+def test_a_reset_revokes_the_clinicians_api_keys_for_good(
+    app: Flask, create_enrolled_clinician: Any, create_patient: Any
+) -> None:
+    from pgd.accounts import tokens
+
+    who = create_enrolled_clinician()
+    patient = create_patient()
+    with app.test_request_context():
+        _info, clinician_key = tokens.create(who.user, "Practice system")
+        _info, meter_key = tokens.create(patient, "Meter")
+    api = app.test_client()
+
+    def status(key: str) -> int:
+        headers = {"Authorization": f"Bearer {key}"}
+        return api.get("/api/v1/patients", headers=headers).status_code
+
+    assert status(clinician_key) == 200
+    result = app.test_cli_runner().invoke(args=["reset-second-factor", "poh@praktijk.nl"])
+    assert result.exit_code == 0, result.output
+    assert status(clinician_key) == 401
+    # A new second factor does not bring the old key back.
+    enrol(app, who.user)
+    assert status(clinician_key) == 401
+    with app.app_context():
+        assert tokens.active(who.user.id) == []
+        assert len(tokens.active(patient.id)) == 1  # other people's keys are untouched

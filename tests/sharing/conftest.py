@@ -28,11 +28,16 @@ def enrol(app: Flask, user: Any) -> Any:
     return shared_enrol(app, user)
 
 
-def remove_second_factor(app: Flask, user: Any) -> None:
-    from pgd.accounts import second_factor, services
+def lose_second_factor(app: Flask, user: Any) -> None:
+    """The worst case: the factor's rows are gone without the usual clean-up (sessions
+    ended, API keys revoked), as after a faulty restore. Nothing may open anyway."""
+    from sqlalchemy import delete
 
-    with app.test_request_context():
-        assert second_factor.remove(services.user_by_id(user.id))
+    from pgd.accounts.models import RecoveryCode, SecondFactor
+
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        sess.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
 
 
 @pytest.fixture

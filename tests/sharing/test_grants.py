@@ -192,6 +192,37 @@ def test_share_code_guesses_are_rate_limited_per_patient(
     blocked = _find(client, how="code", code=code).get_data(as_text=True)
     assert "You tried too often" in blocked or "te vaak" in blocked
     assert "Anna de Vries" not in blocked
+    # Another patient (from another address) is not slowed down by this one's guesses.
+    with app.test_request_context():
+        services.register_patient("ander@example.nl", "mijn hond loopt graag mee", "Q", None)
+    other = logged_in(app, "ander@example.nl")
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    found = _find(other, how="code", code=code).get_data(as_text=True)
+    assert "Anna de Vries" in found
+
+
+def test_share_lookups_are_also_limited_per_address(
+    make_app: Callable[..., Flask], create_clinician: Any
+) -> None:
+    """Many accounts guessing from one place meet the address limit."""
+    app = make_app(SHARE_LOOKUP_LIMIT="5 per 15 minutes", SHARE_LOOKUP_LIMIT_IP="4 per 15 minutes")
+    from pgd.accounts import services
+
+    with app.test_request_context():
+        for i in range(3):
+            services.register_patient(f"p{i}@example.nl", "mijn hond loopt graag mee", "P", None)
+        clinician = services.create_clinician(
+            "poh@praktijk.nl",
+            "mijn hond loopt graag mee",
+            "Anna de Vries",
+            services.Profession("poh"),  # type: ignore[attr-defined]
+        )
+    first, second, third = (logged_in(app, f"p{i}@example.nl") for i in range(3))
+    for client in (first, first, second, second):  # 2 guesses each: under 5 per patient
+        assert BAD_CODE in _find(client, how="code", code="ABCDEFGH").get_data(as_text=True)
+    blocked = _find(third, how="code", code=_code(app, clinician)).get_data(as_text=True)
+    assert "You tried too often" in blocked or "te vaak" in blocked
+    assert "Anna de Vries" not in blocked
 
 
 def _confirm_error(client: FlaskClient, **overrides: Any) -> str:

@@ -3,8 +3,9 @@
 own patient vs other patient × each category × active / expired / revoked / narrowed
 grant × with and without second factor. Every cell asserts the exact outcome: 200 with
 the category present, 200 with the category absent, or 404 — nothing in between.
-Without a second factor (never set up, or removed after the API key was made) every
-clinician page sends the clinician to set it up, and the API answers 404.
+Without a second factor every clinician page sends the clinician to set it up, and the
+API answers 404 — even for a key that survived the factor (removing a factor the normal
+way also revokes the clinician's keys; see tests/accounts/test_patient_and_reset.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.sharing.conftest import (
     add_readings,
     enrol,
     logged_in,
-    remove_second_factor,
+    lose_second_factor,
     set_state,
 )
 
@@ -65,7 +66,7 @@ def test_authorization_matrix(
                 elif state != "active":
                     set_state(app, grant_id, state)
                 patients[key] = patient
-    # The API key is made while the second factor is there; "without" removes it after.
+    # The API key is made while the second factor is there; "without" loses it after.
     if verified:
         web = verified_client(me)
     else:
@@ -73,7 +74,7 @@ def test_authorization_matrix(
     with app.test_request_context():
         _info, raw = tokens.create(me, "Practice system")
     if not verified:
-        remove_second_factor(app, me)
+        lose_second_factor(app, me)
         web = logged_in(app, "poh@praktijk.nl")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {raw}"}
