@@ -17,3 +17,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=_remote_address, headers_enabled=False)
+
+
+@limiter.request_filter
+def _api_has_its_own_brake() -> bool:
+    """The JSON API declares no Flask-Limiter limits: it counts failed key checks itself
+    (pgd.api.auth), so its requests skip the extension's per-request work."""
+    return request.blueprint == "api"

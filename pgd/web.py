@@ -83,6 +83,8 @@ def _security_headers(response: Response) -> Response:
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         h.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.blueprint == "api":
+        return response  # no login session; API responses with data say no-store themselves
     if current_user and current_user.is_authenticated:
         h["Cache-Control"] = "no-store"
     return response

@@ -156,7 +156,7 @@ def authenticate(raw: str) -> ApiPrincipal | None:
     if not _SHAPE.fullmatch(raw):
         return None
     sess = db.session()
-    found = sess.execute(_LOOKUP, {"digest": crypto.token_digest(raw)}).first()
+    found = sess.connection().execute(_LOOKUP, {"digest": crypto.token_digest(raw)}).first()
     # A clinician's token reads only what the sharing policy allows (second factor too).
     if found is None or found.role not in (Role.PATIENT, Role.CLINICIAN):
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import bindparam, delete, func, inspect, select
@@ -133,10 +134,24 @@ def verify_ring(sess: Session, keyring: KeyRing) -> None:
     sess.commit()
 
 
+def _insert_unless_present(sess: Session, table: Any, values: dict[str, object]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two requests creating the same row at once (two
+    workers saving a patient's first glucose reading) both succeed, and the first wins.
+    PostgreSQL waits for the other transaction, then skips; SQLite serialises writers."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    conn = sess.connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+
 def _ensure_check(sess: Session, keyring: KeyRing, kek_id: str) -> None:
     if sess.get(MasterKeyCheck, kek_id) is None:
-        sess.add(MasterKeyCheck(kek_id=kek_id, token=keyring.make_check(kek_id)))
-        sess.flush()
+        _insert_unless_present(
+            sess,
+            MasterKeyCheck.__table__,
+            {"kek_id": kek_id, "token": keyring.make_check(kek_id), "created_at": db.utcnow()},
+        )
 
 
 # -- which keys this request may open ------------------------------------------------
@@ -193,6 +208,13 @@ _WRAPPED_KEY = select(DataKey.kek_id, DataKey.wrapped).where(
 )
 
 
+def _stored_key(sess: Session, owner_id: uuid.UUID, category: str) -> Any:
+    """The (kek_id, wrapped) row of one data key, or None; on the session's connection
+    (same transaction), without the ORM's execute layer."""
+    params = {"owner": owner_id, "category": category}
+    return sess.connection().execute(_WRAPPED_KEY, params).first()
+
+
 def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False) -> RecordCipher:
     """The cipher for one (owner, category) data key, cached for this request.
 
@@ -207,17 +229,29 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
         return hit
     sess = db.session()
     keyring = ring()
-    row = sess.execute(_WRAPPED_KEY, {"owner": owner_id, "category": str(category)}).first()
+    row = _stored_key(sess, owner_id, str(category))
     if row is None:
         if not create:
             raise DecryptionError(f"No {category} data key exists for this owner.")
-        dek = new_data_key()
-        kek_id, wrapped = keyring.wrap(dek, owner_id, str(category))
+        kek_id, wrapped = keyring.wrap(new_data_key(), owner_id, str(category))
         _ensure_check(sess, keyring, kek_id)
-        sess.add(DataKey(owner_id=owner_id, category=str(category), kek_id=kek_id, wrapped=wrapped))
-        sess.flush()
-    else:
-        dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
+        _insert_unless_present(
+            sess,
+            DataKey.__table__,
+            {
+                "id": db.new_id(),
+                "owner_id": owner_id,
+                "category": str(category),
+                "kek_id": kek_id,
+                "wrapped": wrapped,
+                "created_at": db.utcnow(),
+            },
+        )
+        # Read back whichever key won (ours, or one another request made a moment ago).
+        row = _stored_key(sess, owner_id, str(category))
+        if row is None:  # cannot happen: the insert above or another one put it there
+            raise DecryptionError(f"The {category} data key could not be stored.")
+    dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
     cipher = RecordCipher(dek, owner_id, str(category))
     cache[(owner_id, category)] = cipher
     return cipher

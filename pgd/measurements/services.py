@@ -24,6 +24,7 @@ from pgd.sharing.policy import Action, Principal, require
 
 TABLE = "measurements"
 _TABLE = cast(Table, Measurement.__table__)
+_INSERT_ONE = insert(_TABLE)
 
 
 class NotFound(LookupError):
@@ -61,20 +62,28 @@ def add(
     note: str = "",
     source: Source = Source.WEB,
 ) -> v.Reading:
-    """Save one validated reading."""
+    """Save one validated reading (one Core INSERT: the API's hot path)."""
     kind = v.KIND_OF[type(value)]
     require(principal, patient_id, kind, Action.WRITE)
+    row_id = db.new_id()
+    epoch = _epoch(taken_at)
     with db.transaction() as sess:
-        row = Measurement(
-            id=db.new_id(),
-            patient_id=patient_id,
-            kind=kind.value,
-            taken_at=_epoch(taken_at),
-            source=source.value,
+        cipher = _cipher(patient_id, kind, create=True)
+        material = v.fingerprint_material(kind.value, _aware(epoch), value)
+        sess.connection().execute(
+            _INSERT_ONE,
+            {
+                "id": row_id,
+                "patient_id": patient_id,
+                "kind": kind.value,
+                "taken_at": epoch,
+                "payload_sealed": cipher.seal(TABLE, row_id, v.encode(value, note)),
+                "fingerprint": cipher.fingerprint(material),
+                "source": source.value,
+                "created_at": db.utcnow(),
+            },
         )
-        _seal_into(row, _cipher(patient_id, kind, create=True), value, note)
-        sess.add(row)
-    return v.Reading(row.id, kind, _aware(row.taken_at), value, note, source.value)
+    return v.Reading(row_id, kind, _aware(epoch), value, note, source.value)
 
 
 def _insert_many(sess: Session, rows: Sequence[dict[str, object]]) -> None:
