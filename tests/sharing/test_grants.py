@@ -157,6 +157,32 @@ def test_mistyped_codes_get_a_clear_message(
     assert _grants(app) == []
 
 
+def test_a_share_code_is_valid_for_15_minutes(
+    app: Flask, create_clinician: Callable[..., Any]
+) -> None:
+    clinician = create_clinician()
+    with app.test_request_context():
+        before = datetime.now(UTC)
+        code, expires = dossier.new_share_code(clinician)
+    assert (
+        timedelta(minutes=15) - timedelta(seconds=5)
+        <= expires - before
+        <= timedelta(minutes=15) + timedelta(seconds=5)
+    )
+    assert re.fullmatch(r"[A-Z2-9]{8}", code)
+    [stored] = _stored_codes(app)
+    assert abs((stored.expires_at.replace(tzinfo=UTC) - expires).total_seconds()) < 1
+    assert code not in repr(stored.digest)  # stored as a keyed digest, not the code
+
+
+def _stored_codes(app: Flask) -> list[ShareCode]:
+    with app.app_context():
+        sess = db.session()
+        found = list(sess.scalars(select(ShareCode)))
+        sess.expunge_all()
+        return found
+
+
 def test_an_expired_code_does_not_work(
     app: Flask, create_clinician: Callable[..., Any], patient_client: FlaskClient
 ) -> None:
@@ -358,3 +384,67 @@ def test_roles_stay_on_their_own_pages(
         assert clinician.get(url).status_code == 404, url
     assert clinician.post("/sharing/confirm").status_code in (400, 404)
     assert count_rows(app, "grants") == 0
+
+
+def test_a_clinician_cannot_grant_to_themselves(
+    app: Flask, create_clinician: Callable[..., Any], verified_client: Any
+) -> None:
+    """Fully logged in (second factor passed), with a valid form token and their own
+    share code or e-mail: the patient's pages are not theirs, so nothing happens."""
+    me = create_clinician()
+    web = verified_client(me)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', web.get("/clinician/share-code").get_data(True)
+    ).group(1)  # type: ignore[union-attr]
+    code = _code(app, me)
+    for data in (
+        {"how": "code", "code": code},
+        {"how": "email", "email": "poh@praktijk.nl"},
+    ):
+        assert web.post("/sharing/new", data={**data, "csrf_token": token}).status_code == 404
+    confirm = {
+        "csrf_token": token,
+        "code": code,
+        "email": "",
+        "categories": ["weight"],
+        "period": "all",
+        "expiry": "1y",
+    }
+    assert web.post("/sharing/confirm", data=confirm).status_code == 404
+    assert count_rows(app, "grants") == 0
+
+
+def test_the_overview_shows_status_cover_and_end_of_every_share(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+) -> None:
+    from tests.sharing.conftest import set_state
+
+    patient = create_patient()
+    for i, state in enumerate(("active", "expired", "revoked")):
+        clinician = create_clinician(
+            email=f"c{i}@praktijk.nl", name=f"Zorg Verlener{i}", profession="huisarts"
+        )
+        grant_id = make_grant(patient, clinician, categories=("weight", "glucose"))
+        if state != "active":
+            set_state(app, grant_id, state)
+    page = logged_in(app, "patient@example.nl").get("/sharing").get_data(as_text=True)
+    items = [part.split("</li>")[0] for part in page.split('<li class="card')[1:]]
+    cards = {i: next(c for c in items if f"Zorg Verlener{i}</h2>" in c) for i in range(3)}
+    assert "Active</strong>" in cards[0]
+    assert "until " in cards[0]
+    assert "Stop sharing" in cards[0]
+    assert "Share less" in cards[0]
+    assert "Expired</strong>" in cards[1]
+    assert "ended on " in cards[1]
+    assert "Stopped</strong>" in cards[2]
+    assert "stopped on " in cards[2]
+    for i in (1, 2):
+        assert "Stop sharing" not in cards[i]  # nothing left to stop
+    for card in cards.values():
+        assert "Shares: weight and blood sugar." in card or "Shares: blood sugar and weight." in (
+            card
+        )
+        assert "GP" in card or "huisarts" in card.lower()
