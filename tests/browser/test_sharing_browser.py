@@ -110,8 +110,8 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
         # The POH sees the patient and opens the dossier: blood pressure, nothing else.
         poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
         poh.get_by_role("link", name="Jansje Pietersma").click()
-        expect(poh.get_by_role("heading", name="Bloeddruk")).to_be_visible()
-        expect(poh.get_by_role("heading", name="Gewicht")).to_have_count(0)
+        expect(poh.get_by_role("rowheader", name="Bloeddruk")).to_be_visible()
+        expect(poh.get_by_role("rowheader", name="Gewicht")).to_have_count(0)
         dossier_url = poh.url
 
         # The patient stops sharing: one button, one confirmation.
@@ -137,3 +137,97 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.mark.browser
+def test_the_pre_consult_summary_fits_on_one_screen(
+    browser: Browser, sharing_server: tuple[str, Any]
+) -> None:
+    """Everything shared, goals and questions too: on a 1920×1080 practice screen the
+    summary of every category and the goals and questions are visible without scrolling
+    (the page itself may scroll a little for the footer)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from pgd import db
+    from pgd.accounts.models import User
+    from pgd.crypto import totp
+    from pgd.goals import questions
+    from pgd.goals import services as goals
+    from pgd.goals.data import GoalData, GoalKind
+    from pgd.sharing.models import Grant
+
+    url, app = sharing_server
+    secret = _people(app)
+    today = datetime.now(UTC).date()
+    with app.test_request_context():
+        patient = db.session().scalar(select(User).where(User.email == "jansje@example.nl"))
+        assert patient is not None
+        who = (patient, patient.id)
+        for text, metric, target in (
+            ("Afvallen naar 85 kilo", "weight", 85.0),
+            ("Bovendruk onder 140", "blood_pressure", 140.0),
+        ):
+            goals.create_goal(
+                *who,
+                GoalData(
+                    kind=GoalKind.MEASUREMENT,
+                    text=text,
+                    why="Gezonder",
+                    start=today - timedelta(days=30),
+                    metric=metric,
+                    target=target,
+                ),
+            )
+        goals.create_goal(
+            *who,
+            GoalData(
+                kind=GoalKind.ACTIVITY,
+                text="30 minuten wandelen",
+                why="Conditie",
+                start=today - timedelta(days=30),
+                per_week=5,
+            ),
+        )
+        questions.add_question(*who, "Mag ik mijn metformine bij het ontbijt nemen?")
+        questions.add_question(*who, "Moet ik vaker prikken als ik ziek ben?")
+        poh = db.session().scalar(select(User).where(User.email == "poh@praktijk.nl"))
+        assert poh is not None
+        now = datetime.now(UTC)
+        with db.transaction() as sess:
+            sess.add(
+                Grant(
+                    id=uuid.uuid4(),
+                    patient_id=patient.id,
+                    clinician_id=poh.id,
+                    categories="blood_pressure,weight,glucose,goals",
+                    expires_at=now + timedelta(days=365),
+                    created_at=now,
+                )
+            )
+        patient_id = patient.id
+    context = browser.new_context(
+        locale="nl-NL", timezone_id="Europe/Amsterdam", viewport={"width": 1920, "height": 1080}
+    )
+    try:
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        _log_in(page, url, "poh@praktijk.nl")
+        page.locator("input[name=code]").fill(totp.code_at_step(secret, totp.step_at()))
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.get_by_role("heading", name="Mijn patiënten")).to_be_visible()
+        page.goto(f"{url}/clinician/patients/{patient_id}")
+        for heading in ("Bloeddruk", "Gewicht", "Bloedsuiker"):
+            expect(page.get_by_role("rowheader", name=heading)).to_be_visible()
+        expect(page.get_by_role("heading", name="Doelen")).to_be_visible()
+        bottom = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.summary-table, .goals-and-questions')]"
+            ".map(e => e.getBoundingClientRect().bottom))"
+        )
+        assert bottom <= 1080, f"the summary ends at {bottom:.0f} px, below a 1080 px screen"
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow  # no sideways scrolling either
+    finally:
+        context.close()

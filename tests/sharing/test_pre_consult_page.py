@@ -1,0 +1,101 @@
+"""The pre-consult summary as the clinician reads it: numbers, trend, flags, window."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+
+from pgd.measurements import services as measurements
+from pgd.measurements.models import Source
+from pgd.measurements.values import BloodPressure, Glucose, Weight
+
+
+def _history(app: Flask, patient: Any) -> None:
+    """Inside the last 3 months: high pressure, three hypos, 4 % weight loss. Before it:
+    normal pressure and one hypo that must not be counted."""
+    now = datetime.now(UTC)
+    items: list[Any] = []
+    for d in range(2, 80, 8):  # 10 readings inside the window
+        items.append((BloodPressure(150, 95, 70, None), now - timedelta(days=d), ""))
+    for d in range(100, 170, 10):  # the period before: 7 readings
+        items.append((BloodPressure(130, 80, 70, None), now - timedelta(days=d), ""))
+    for d, mmol in ((3, 3.2), (10, 3.5), (50, 3.0), (20, 6.0), (30, 7.0), (120, 3.1)):
+        items.append((Glucose(mmol, "fasting"), now - timedelta(days=d), ""))
+    items.append((Weight(90.0), now - timedelta(days=85), ""))
+    items.append((Weight(88.0), now - timedelta(days=40), ""))
+    items.append((Weight(86.4), now - timedelta(days=2), ""))
+    with app.test_request_context():
+        measurements.add_many(patient, patient.id, items, Source.WEB)
+
+
+def _section(page: str, category: str) -> str:
+    start = page.index(f'id="sum-{category}"')
+    return page[start : page.index("</tr>", start)]
+
+
+def _readings(n: int) -> str:
+    return f'data-label="Readings" class="value">{n}</td>'
+
+
+def test_the_summary_shows_counts_trend_target_and_flags_for_3_months_by_default(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    patient = create_patient()
+    _history(app, patient)
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure", "weight", "glucose"))
+    page = verified_client(clinician).get(f"/clinician/patients/{patient.id}").get_data(True)
+    assert re.search(r'value="3m"\s+checked', page)  # the last 3 months unless chosen
+
+    bp = _section(page, "blood_pressure")
+    assert _readings(10) in bp
+    assert "Mean blood pressure is 140/90 or higher." in bp
+    assert "Higher than the period before" in bp
+    assert '<span class="value">0%</span> <span class="muted">(&lt; 140/90)' in bp  # all above
+
+    glucose = _section(page, "glucose")
+    assert _readings(5) in glucose
+    assert "3 blood sugar readings below 3.9 mmol/L." in glucose  # not the older fourth
+
+    weight = _section(page, "weight")
+    assert _readings(3) in weight
+    assert "Weight changed by -4.0% in this period." in weight
+
+    month = verified_client(clinician).get(f"/clinician/patients/{patient.id}?period=1m")
+    text = month.get_data(as_text=True)
+    assert re.search(r'value="1m"\s+checked', text)
+    assert _readings(4) in _section(text, "blood_pressure")  # days 2-26
+    assert "2 blood sugar readings below 3.9 mmol/L." in _section(text, "glucose")
+    assert "Weight changed" not in _section(text, "weight")  # 1 reading: no change
+
+
+def test_the_summary_keeps_to_the_granted_period(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    patient = create_patient()
+    _history(app, patient)
+    clinician = create_clinician()
+    make_grant(
+        patient,
+        clinician,
+        categories=("blood_pressure", "glucose"),
+        data_from=datetime.now(UTC) - timedelta(days=15),
+    )
+    page = verified_client(clinician).get(f"/clinician/patients/{patient.id}").get_data(True)
+    assert _readings(2) in _section(page, "blood_pressure")  # days 2, 10
+    assert "2 blood sugar readings below 3.9 mmol/L." in _section(page, "glucose")
+    assert "No earlier readings to compare with." in _section(page, "blood_pressure")
+    assert 'id="sum-weight"' not in page
