@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import create_engine, insert, text
@@ -94,6 +95,43 @@ def _goal(i: int, today: date, rng: random.Random) -> GoalData:
     )
 
 
+def seed_goals(
+    user: Any, count: int, today: date, now: datetime, rng: random.Random
+) -> tuple[list[tuple[uuid.UUID, GoalData]], int]:
+    """`count` goals with two steps each, and check-ins on 3 of 4 days since each
+    activity goal started (written straight into the table: one service call each would
+    take minutes). Also used by sharing_bench.py."""
+    who = (user, user.id)
+    ids = []
+    for i in range(count):
+        data = _goal(i, today, rng)
+        ids.append((goals.create_goal(*who, data, ["Stap een", "Stap twee"]), data))
+    cipher = crypto.cipher_for(user.id, crypto.Category.GOALS)
+    rows = []
+    for goal_id, data in ids:
+        if data.kind != GoalKind.ACTIVITY:
+            continue
+        for back in range((today - data.start).days + 1):
+            if rng.random() < 0.75:
+                row_id = db.new_id()
+                amount = rng.randint(10, 60) if data.mode == Mode.COUNT else 1
+                rows.append(
+                    {
+                        "id": row_id,
+                        "patient_id": user.id,
+                        "goal_id": goal_id,
+                        "day": today - timedelta(days=back),
+                        "payload_sealed": cipher.seal(
+                            "goal_checkins", row_id, orjson.dumps({"c": amount})
+                        ),
+                        "created_at": now,
+                    }
+                )
+    with db.transaction() as sess:
+        sess.execute(insert(CheckIn.__table__), rows)  # type: ignore[arg-type]
+    return ids, len(rows)
+
+
 def run(url: str, tmp: str) -> None:
     db.upgrade(url)
     app = create_app(
@@ -115,34 +153,7 @@ def run(url: str, tmp: str) -> None:
         who = (user, user.id)
         items = demo.generate(today - timedelta(days=5 * 365), today, rng, glucose_per_week=5.2)
         measurements.add_many(*who, items, Source.DEMO)
-        ids = []
-        for i in range(GOALS):
-            data = _goal(i, today, rng)
-            ids.append((goals.create_goal(*who, data, ["Stap een", "Stap twee"]), data))
-        # Check-ins straight into the table (one service call each would take minutes).
-        cipher = crypto.cipher_for(user.id, crypto.Category.GOALS)
-        rows = []
-        for goal_id, data in ids:
-            if data.kind != GoalKind.ACTIVITY:
-                continue
-            for back in range((today - data.start).days + 1):
-                if rng.random() < 0.75:
-                    row_id = db.new_id()
-                    count = rng.randint(10, 60) if data.mode == Mode.COUNT else 1
-                    rows.append(
-                        {
-                            "id": row_id,
-                            "patient_id": user.id,
-                            "goal_id": goal_id,
-                            "day": today - timedelta(days=back),
-                            "payload_sealed": cipher.seal(
-                                "goal_checkins", row_id, orjson.dumps({"c": count})
-                            ),
-                            "created_at": now,
-                        }
-                    )
-        with db.transaction() as sess:
-            sess.execute(insert(CheckIn.__table__), rows)  # type: ignore[arg-type]
+        ids, checkins = seed_goals(user, GOALS, today, now, rng)
         counts = dict(
             db.session()
             .execute(text("SELECT kind, count(*) FROM measurements GROUP BY kind"))
@@ -169,7 +180,7 @@ def run(url: str, tmp: str) -> None:
         ("/goals/<measurement goal>", f"/goals/{measurement_goal}"),
     ]
     print(
-        f"engine {engine}; {GOALS} goals, {len(rows):,} check-ins over 2 years; five years of "
+        f"engine {engine}; {GOALS} goals, {checkins:,} check-ins over 2 years; five years of "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
     )
     # Wall time is what a patient waits; CPU time shows the cost when other processes

@@ -26,10 +26,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from goals_bench import seed_goals  # benchmarks/ is on sys.path when run as a script
 from sqlalchemy import create_engine, insert, text
 
 from pgd import create_app, crypto, db
 from pgd.accounts.models import Profile, User
+from pgd.goals import questions
 from pgd.measurements import demo
 from pgd.measurements import services as measurements
 from pgd.measurements.models import Source
@@ -207,13 +209,18 @@ def run(url: str, tmp: str) -> None:
             end - timedelta(days=5 * 365), end, random.Random(5), glucose_per_week=5.2
         )
         added = measurements.add_many(user, user.id, items, Source.DEMO).added
+        # Six goals (measurement and activity, a year of check-ins) and three questions:
+        # the goals part of the summary computes progress from all of it.
+        seed_goals(user, 6, end, datetime.now(UTC), random.Random(6))
+        for question in ("Mag ik later eten?", "Moet ik vaker meten?", "Welke schoenen?"):
+            questions.add_question(user, user.id, question)
         with db.transaction() as sess:
             sess.execute(insert(Grant), [_grant(user.id, poh.id, datetime.now(UTC))])
     client = _login(app, "poh@praktijk.nl", poh_codes)
     summary_path = f"/clinician/patients/{user.id}?period=3m"
     p50, p90 = _time(client, summary_path)
     goal = 80 if engine == "sqlite" else 100
-    print(f"engine {engine}; patient with five years: {added:,} readings")
+    print(f"engine {engine}; patient with five years: {added:,} readings, 6 goals, 3 questions")
     print(f"pre-consult summary, 3 months: p50 {p50:6.1f} ms (p90 {p90:6.1f}); goal <= {goal}")
 
     # 2. "My patients": 2,000 of 2,000, then 2,000 of 20,000.

@@ -1,4 +1,5 @@
-"""The clinician's read side of the API: patients who share with me, and their readings.
+"""The clinician's read side of the API: patients who share with me, their readings, and
+the pre-consult summary (with goals and questions when those are shared).
 
 The same policy as the web pages decides: a clinician's token works only while its
 owner has a second factor enrolled, only for patients with an active grant, and only for
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Response, request
 from flask_babel import gettext as _
@@ -19,7 +22,7 @@ from pgd.api import auth, bp, payloads
 from pgd.api.routes import _invalid, _json
 from pgd.measurements.models import Kind
 from pgd.measurements.validation import Invalid
-from pgd.sharing import dossier
+from pgd.sharing import access_log, dossier, summary
 from pgd.sharing.policy import NotFound
 
 
@@ -104,3 +107,91 @@ def list_patient_measurements(patient_id: uuid.UUID) -> Response:
             "total": page.total,
         }
     )
+
+
+def _stat(st: summary.Stat) -> dict[str, float]:
+    return {"mean": round(st.mean, 2), "min": st.minimum, "max": st.maximum}
+
+
+def _block(b: summary.Block) -> dict[str, object]:
+    latest = None
+    if b.latest is not None and b.latest_at is not None:
+        names = tuple(b.stats) or ("value",)
+        latest = {
+            "values": dict(zip(names, b.latest, strict=False)),
+            "taken_at": payloads.rfc3339(datetime.fromtimestamp(b.latest_at, UTC)),
+        }
+    return {
+        "category": b.category,
+        "readings": b.n,
+        "latest": latest,
+        "stats": {name: _stat(st) for name, st in b.stats.items()},
+        "trend": b.trend,
+        "trend_delta": None if b.trend_delta is None else round(b.trend_delta, 2),
+        "within_target_pct": (
+            None if b.within_target_pct is None else round(b.within_target_pct, 1)
+        ),
+        "target": b.target_text or None,
+        "flags": [{"code": code, "value": value} for code, value in b.flags],
+    }
+
+
+def _goal(goal: Any) -> dict[str, object]:
+    p = goal.progress
+    return {
+        "id": str(goal.id),
+        "kind": goal.kind,
+        "text": goal.text,
+        "why": goal.why,
+        "start": goal.start.isoformat(),
+        "until": goal.until.isoformat() if goal.until else None,
+        "metric": goal.metric,
+        "progress": None
+        if p is None
+        else {
+            "status": p.status,
+            "target": p.target,
+            "unit": p.unit,
+            "start_value": p.start_value,
+            "current_value": p.current_value,
+            "share_done": None if p.share_done is None else round(p.share_done, 3),
+            "week_count": p.week_count,
+            "week_target": p.week_target,
+            "streak": p.streak,
+            "streak_unit": p.streak_unit,
+        },
+        "steps": [{"text": a.text, "done": a.done} for a in goal.actions],
+    }
+
+
+@bp.get("/patients/<uuid:patient_id>/summary")
+@policy.api
+def patient_summary(patient_id: uuid.UUID) -> Response:
+    """The pre-consult summary of the shared categories for a period (default 3 months);
+    with "goals" shared, the active goals with progress and the open questions."""
+    principal = _clinician()
+    dossier.grant_for(principal, patient_id)  # not shared with me: 404 before any check
+    period = request.args.get("period", dossier.DEFAULT_PERIOD)
+    if period not in dossier.SUMMARY_PERIODS:
+        choices = ", ".join(dossier.SUMMARY_PERIODS)
+        raise _invalid(Invalid({"period": _("Choose one of: %(choices)s.", choices=choices)}), 400)
+    d = dossier.pre_consult(principal, patient_id, period, access_log.ReadAction.API)
+    body: dict[str, object] = {
+        "patient": {
+            "id": str(d.patient_id),
+            "name": d.name,
+            "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+        },
+        "categories": list(d.categories),
+        "period": d.period,
+        "from": payloads.rfc3339(d.window_start),
+        "to": payloads.rfc3339(d.window_end),
+        "data_from": payloads.rfc3339(d.grant.data_from) if d.grant.data_from else None,
+        "measurements": [_block(b) for b in d.blocks],
+    }
+    if "goals" in d.categories:
+        body["goals"] = [_goal(g) for g in d.goals]
+        body["questions"] = [
+            {"text": q.text, "written_at": payloads.rfc3339(q.created)} for q in d.questions
+        ]
+    return _json(body)

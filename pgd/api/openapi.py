@@ -41,8 +41,10 @@ answer 422 with `errors`: one plain-language message per field, in Dutch or Engl
 
 **Care providers** (with a second factor set up) can make an API key too, and read the
 data of patients who share with them: `GET /patients` lists them, and
-`GET /patients/{{patient_id}}/measurements` lists one patient's readings — only the
-kinds and the period the patient shared, only while the share is active. Anything
+`GET /patients/{{patient_id}}/measurements` lists one patient's readings, and
+`GET /patients/{{patient_id}}/summary` gives the pre-consult summary (with goals and
+questions when those are shared) — only the kinds and the period the patient shared,
+only while the share is active. Anything
 else answers 404, exactly like something that does not exist. Every read is written
 to the patient's access log.
 
@@ -353,6 +355,184 @@ def build() -> dict[str, Any]:
                 "shared_at": {"type": "string", "format": "date-time"},
             },
         },
+        "Stat": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["mean", "min", "max"],
+            "properties": {
+                "mean": {"type": "number"},
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+            },
+        },
+        "SummaryBlock": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "category",
+                "readings",
+                "latest",
+                "stats",
+                "trend",
+                "trend_delta",
+                "within_target_pct",
+                "target",
+                "flags",
+            ],
+            "properties": {
+                "category": {"enum": ["blood_pressure", "weight", "glucose"]},
+                "readings": {"type": "integer", "minimum": 0, "description": "In the period."},
+                "latest": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["values", "taken_at"],
+                    "properties": {
+                        "values": {
+                            "type": "object",
+                            "additionalProperties": {"type": "number"},
+                            "description": "systolic and diastolic (mmHg), kg, or mmol.",
+                        },
+                        "taken_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "stats": {
+                    "type": "object",
+                    "additionalProperties": _ref("Stat"),
+                    "description": "Per value (systolic, diastolic, kg, mmol): mean, min, max.",
+                },
+                "trend": {
+                    "enum": ["up", "down", "same", None],
+                    "description": "Against the period of the same length before; null "
+                    "without readings then.",
+                },
+                "trend_delta": {"type": ["number", "null"]},
+                "within_target_pct": {"type": ["number", "null"]},
+                "target": {"type": ["string", "null"], "description": "The target used."},
+                "flags": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["code", "value"],
+                        "properties": {
+                            "code": {"enum": ["bp_mean_high", "glucose_low", "weight_change"]},
+                            "value": {
+                                "type": "number",
+                                "description": "glucose_low: how many readings below 3.9; "
+                                "weight_change: the change in %.",
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "GoalOverview": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "id",
+                "kind",
+                "text",
+                "why",
+                "start",
+                "until",
+                "metric",
+                "progress",
+                "steps",
+            ],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "kind": {"enum": ["measurement", "activity"]},
+                "text": {"type": "string", "description": "The goal in the patient's words."},
+                "why": {"type": "string"},
+                "start": {"type": "string", "format": "date"},
+                "until": {"type": ["string", "null"], "format": "date"},
+                "metric": {"type": ["string", "null"]},
+                "progress": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "status": {
+                            "enum": ["on_track", "behind", "achieved", "no_data", "not_shared"]
+                        },
+                        "target": {"type": ["number", "null"]},
+                        "unit": {"type": "string"},
+                        "start_value": {"type": ["number", "null"]},
+                        "current_value": {"type": ["number", "null"]},
+                        "share_done": {"type": ["number", "null"]},
+                        "week_count": {"type": ["integer", "null"]},
+                        "week_target": {"type": ["integer", "null"]},
+                        "streak": {"type": ["integer", "null"]},
+                        "streak_unit": {"type": ["string", "null"]},
+                    },
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["text", "done"],
+                        "properties": {"text": {"type": "string"}, "done": {"type": "boolean"}},
+                    },
+                },
+            },
+        },
+        "PatientSummary": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "patient",
+                "categories",
+                "period",
+                "from",
+                "to",
+                "data_from",
+                "measurements",
+            ],
+            "properties": {
+                "patient": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "name", "birth_date"],
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "name": {"type": "string"},
+                        "birth_date": {"type": ["string", "null"], "format": "date"},
+                    },
+                },
+                "categories": {
+                    "type": "array",
+                    "items": {"enum": ["blood_pressure", "weight", "glucose", "goals"]},
+                },
+                "period": {"enum": ["1m", "3m", "6m", "1y"]},
+                "from": {"type": "string", "format": "date-time"},
+                "to": {"type": "string", "format": "date-time"},
+                "data_from": {"type": ["string", "null"], "format": "date-time"},
+                "measurements": {
+                    "type": "array",
+                    "items": _ref("SummaryBlock"),
+                    "description": "One per shared kind of measurement.",
+                },
+                "goals": {
+                    "type": "array",
+                    "items": _ref("GoalOverview"),
+                    "description": "Active goals; only when goals are shared.",
+                },
+                "questions": {
+                    "type": "array",
+                    "description": "Open questions for the consult; only when goals are shared.",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["text", "written_at"],
+                        "properties": {
+                            "text": {"type": "string"},
+                            "written_at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
+            },
+        },
         "PatientList": {
             "type": "object",
             "additionalProperties": False,
@@ -578,6 +758,35 @@ def build() -> dict[str, Any]:
                     "200": {
                         "description": "One page.",
                         "content": {JSON: {"schema": _ref("MeasurementList")}},
+                    },
+                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
+                },
+            },
+        },
+        "/patients/{patient_id}/summary": {
+            "parameters": [PATIENT_ID],
+            "get": {
+                "operationId": "getPatientSummary",
+                "summary": "For care providers: the pre-consult summary of what is shared",
+                "description": (
+                    "Per shared kind: readings, latest, mean / min / max, trend against the "
+                    "period before, % within target and flags; with goals shared, the active "
+                    "goals with progress and the open questions. A stopped or expired share, "
+                    "or another patient, answers 404."
+                ),
+                "parameters": [
+                    {
+                        "name": "period",
+                        "in": "query",
+                        "required": False,
+                        "description": "The last month, 3 months, 6 months or year.",
+                        "schema": {"enum": ["1m", "3m", "6m", "1y"], "default": "3m"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The summary.",
+                        "content": {JSON: {"schema": _ref("PatientSummary")}},
                     },
                     **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
                 },

@@ -10,6 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import request
 from sqlalchemy import delete, or_, select
@@ -24,6 +25,10 @@ from pgd.sharing import access_log, codes, policy, summary
 from pgd.sharing.access_log import Actor, ReadAction
 from pgd.sharing.models import ShareCode
 from pgd.sharing.policy import Action, ActiveGrant, Principal
+
+if TYPE_CHECKING:  # pgd.goals imports the sharing policy: import it late at run time
+    from pgd.goals.questions import Question
+    from pgd.goals.services import GoalSummary
 
 MEASURED = (Kind.BLOOD_PRESSURE, Kind.WEIGHT, Kind.GLUCOSE)
 SUMMARY_PERIODS = {"1m": 30, "3m": 91, "6m": 182, "1y": 365}
@@ -194,8 +199,8 @@ class Dossier:
     window_start: datetime
     window_end: datetime
     blocks: list[summary.Block] = field(default_factory=list)
-    goals: list[object] = field(default_factory=list)
-    questions: list[object] = field(default_factory=list)
+    goals: list[GoalSummary] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
 
 
 def _goals_part(principal: Principal, patient_id: uuid.UUID, dossier: Dossier) -> None:
@@ -207,9 +212,13 @@ def _goals_part(principal: Principal, patient_id: uuid.UUID, dossier: Dossier) -
 
 
 def pre_consult(
-    principal: Principal, patient_id: uuid.UUID, period: str = DEFAULT_PERIOD
+    principal: Principal,
+    patient_id: uuid.UUID,
+    period: str = DEFAULT_PERIOD,
+    action: str = ReadAction.SUMMARY,
 ) -> Dossier:
-    """The one-screen summary for the chosen period; logs one event for what it showed."""
+    """The one-screen summary for the chosen period; logs one event for what it showed
+    (action: on the web page, or ReadAction.API through the practice system)."""
     grant = grant_for(principal, patient_id)
     period = period if period in SUMMARY_PERIODS else DEFAULT_PERIOD
     end = datetime.now(UTC)
@@ -244,9 +253,7 @@ def pre_consult(
             dossier.blocks.append(block)
         if crypto.Category.GOALS.value in grant.categories:
             _goals_part(principal, patient_id, dossier)
-        access_log.append(
-            _actor(principal), patient_id, dossier.categories, ReadAction.SUMMARY, _address()
-        )
+        access_log.append(_actor(principal), patient_id, dossier.categories, action, _address())
     return dossier
 
 

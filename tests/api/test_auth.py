@@ -169,6 +169,7 @@ def test_every_api_endpoint_declares_the_api_policy(app: Flask) -> None:
         "api.delete_measurement": "api",
         "api.list_patients": "api",
         "api.list_patient_measurements": "api",
+        "api.patient_summary": "api",
         "api.openapi_document": "public",
     }
     assert policy.policy_of(app, "accounts.api_tokens") == "patient"

@@ -206,6 +206,7 @@ def test_api_conforms_to_its_openapi_document(
         "DELETE /measurements/{measurement_id}",
         "GET /patients",
         "GET /patients/{patient_id}/measurements",
+        "GET /patients/{patient_id}/summary",
     }
     assert {201, 200, 204, 400, 401, 404, 405, 415, 422} <= set(run.statuses)
     app.extensions["pgd.engine"].dispose()

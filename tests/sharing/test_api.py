@@ -109,3 +109,68 @@ def test_a_clinician_makes_and_revokes_a_key_on_the_web(
     revoke = re.search(r'href="(/clinician/api-keys/[0-9a-f-]+/revoke)"', listing).group(1)  # type: ignore[union-attr]
     assert post_form(web, revoke, {}).status_code == 302
     assert app.test_client().get(f"{API}/patients", headers=headers).status_code == 401
+
+
+def test_the_summary_through_the_api_matches_the_page_and_is_logged(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    clinician_token: tuple[Any, str],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pgd.goals import questions, services
+    from pgd.goals.data import GoalData, GoalKind
+    from tests.conftest import count_rows
+
+    clinician, raw = clinician_token
+    patient = create_patient()
+    add_readings(app, patient)  # days 1, 5, 40: BP 150/92, a glucose of 3.5 on day 5
+    today = datetime.now(UTC).date()
+    with app.test_request_context():
+        services.create_goal(
+            patient,
+            patient.id,
+            GoalData(
+                kind=GoalKind.MEASUREMENT,
+                text="Afvallen naar 85 kilo",
+                why="Fitter",
+                start=today - timedelta(days=60),
+                metric="weight",
+                target=85.0,
+            ),
+        )
+        questions.add_question(patient, patient.id, "Mag ik mijn metformine later nemen?")
+    make_grant(patient, clinician, categories=("blood_pressure", "glucose", "goals"))
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {raw}", "Accept-Language": "en"}
+
+    got = client.get(f"{API}/patients/{patient.id}/summary", headers=headers)
+    assert got.status_code == 200
+    schema["/patients/{patient_id}/summary"]["GET"].validate_response(got)
+    body = got.get_json()
+    assert body["period"] == "3m"
+    assert body["patient"]["id"] == str(patient.id)
+    blocks = {b["category"]: b for b in body["measurements"]}
+    assert set(blocks) == {"blood_pressure", "glucose"}  # weight is not shared
+    assert blocks["blood_pressure"]["readings"] == 3
+    assert {f["code"] for f in blocks["blood_pressure"]["flags"]} == {"bp_mean_high"}
+    assert blocks["glucose"]["flags"] == [{"code": "glucose_low", "value": 1}]
+    assert blocks["glucose"]["latest"]["values"] == {"mmol": 7.4}
+    [goal] = body["goals"]
+    assert goal["text"] == "Afvallen naar 85 kilo"
+    assert goal["progress"]["status"] == "not_shared"  # weight itself is not shared
+    assert [q["text"] for q in body["questions"]] == ["Mag ik mijn metformine later nemen?"]
+    assert count_rows(app, "access_events") == 1
+
+    month = client.get(f"{API}/patients/{patient.id}/summary?period=1m", headers=headers)
+    assert {b["category"]: b["readings"] for b in month.get_json()["measurements"]} == {
+        "blood_pressure": 2,
+        "glucose": 2,
+    }
+    bad = client.get(f"{API}/patients/{patient.id}/summary?period=2w", headers=headers)
+    assert bad.status_code == 400
+    assert bad.get_json()["errors"][0]["field"] == "period"
+    assert client.get(f"{API}/patients/{uuid.uuid4()}/summary", headers=headers).status_code == 404
+    assert count_rows(app, "access_events") == 2  # refused requests read nothing

@@ -106,6 +106,17 @@ def test_authorization_matrix(
             shown = f'id="sum-{category}"' in dossier.get_data(as_text=True)
             if shown != readable:
                 failures.append(f"{cell}: {category} section shown={shown}")
+        summ = api.get(f"{API}/patients/{patient.id}/summary", headers=headers)
+        if summ.status_code != (200 if visible else 404):
+            failures.append(f"{cell}: API summary answered {summ.status_code}")
+        elif visible:
+            reads += 1
+            body = summ.get_json()
+            shown = [b["category"] for b in body["measurements"]] + (
+                ["goals"] if "goals" in body else []
+            )
+            if (category in shown) != readable:
+                failures.append(f"{cell}: API summary shows {shown}")
         if category == "goals":
             continue
         chart = web.get(f"/clinician/patients/{patient.id}/charts/{SLUG[category]}")
@@ -126,8 +137,9 @@ def test_authorization_matrix(
             assert "/account/second-factor/setup" in dossier.headers["Location"]
     assert failures == []
     assert count_rows(app, "access_events") == reads
-    # Per category an active and a narrowed dossier (8), and 3 charts and 3 API reads.
-    assert reads == (8 + 3 + 3 if verified else 0)
+    # Per category an active and a narrowed dossier and API summary (8 + 8), and 3 charts
+    # and 3 API reads of readings.
+    assert reads == (8 + 8 + 3 + 3 if verified else 0)
 
 
 def test_guessed_urls_answer_404(
