@@ -44,9 +44,11 @@ SECOND_FACTOR_LIMIT_IP = "20 per 15 minutes"
 SECOND_FACTOR_ISSUER = "PGD"
 
 # Wrong share codes or unknown e-mail addresses a patient may try when sharing, per
-# patient and per client address, before "try again later".
+# patient and per client address, before "try again later". One address can be many
+# people (a practice's Wi-Fi, a shared network): when it is over its limit, everyone
+# behind it waits, so keep the address limit generous.
 SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
-SHARE_LOOKUP_LIMIT_IP = "30 per 15 minutes"
+SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
 
 # Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
 # (shared by every worker and host).

@@ -37,9 +37,10 @@ class Defaults:
     SECOND_FACTOR_LIMIT_IP = "20 per 15 minutes"
     # The name authenticator apps show next to the code.
     SECOND_FACTOR_ISSUER = "PGD"
-    # Wrong share codes or unknown e-mail addresses per patient and per client address.
+    # Wrong share codes or unknown e-mail addresses per patient and per client address
+    # (one address can be a whole practice's Wi-Fi: keep that one generous).
     SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
-    SHARE_LOOKUP_LIMIT_IP = "30 per 15 minutes"
+    SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
     RATELIMIT_STORAGE = "memory://"
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     ARGON2_TIME_COST = 3

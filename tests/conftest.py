@@ -78,8 +78,19 @@ def _empty_tables(url: str) -> None:
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} CASCADE"))
         else:
+            # The access log is append-only (triggers); a test database starts empty.
+            triggers = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'access_events'"
+                )
+            ).all()
+            for name, _sql in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.execute(text(sql))
     eng.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import delete, select
@@ -35,6 +35,8 @@ def _open(
 ) -> Question:
     d = orjson.loads(cipher.open(TABLE, row_id, blob))
     at = datetime.fromisoformat(d["at"]) if d.get("at") else None
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=UTC)
     return Question(row_id, d["t"], created, bool(d.get("d")), at)
 
 

@@ -134,7 +134,8 @@ def add_many(
         require(principal, patient_id, kind, Action.WRITE)
     added = duplicates = 0
     with db.transaction() as sess:
-        ciphers = {kind: _cipher(patient_id, kind, create=True) for kind in kinds}
+        # A fixed order: two imports making the same new keys cannot wait on each other.
+        ciphers = {kind: _cipher(patient_id, kind, create=True) for kind in sorted(kinds)}
         seen: set[str] = (
             set(
                 sess.scalars(

@@ -1,11 +1,14 @@
 """Grants, share codes, the access policy, the access log and the clinician's views."""
 
+import uuid
+
 from flask import Blueprint, g, request
 from flask_login import current_user
 
 from pgd import crypto
 
 bp = Blueprint("sharing", __name__)
+NOBODY = uuid.UUID(int=0)  # owns no keys
 
 
 @bp.before_app_request
@@ -14,8 +17,13 @@ def _limit_keys_to_the_principal() -> None:
     policy allows (an API request does the same once its token is checked)."""
     g.pop("pgd_grants", None)
     g.pop("pgd_key_scope", None)
-    if request.endpoint == "static" or request.blueprint == "api":
-        return  # the API has no login session: pgd.api.auth limits keys to the token's owner
+    if request.endpoint == "static":
+        return
+    if request.blueprint == "api":
+        # No login session here: no keys at all until pgd.api.auth has checked the token
+        # and limited them to its owner (an endpoint that forgot @policy.api opens none).
+        crypto.limit_keys_to(NOBODY)
+        return
     if current_user.is_authenticated:
         crypto.limit_keys_to(current_user.id)
 

@@ -24,7 +24,7 @@ from pgd.sharing.policy import Principal, aware, split_categories
 
 # Wrong codes or unknown e-mails, per patient and per client address (pgd.config).
 SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
-SHARE_LOOKUP_LIMIT_IP = "30 per 15 minutes"
+SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
 
 
 class SharingError(Exception):

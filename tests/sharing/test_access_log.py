@@ -112,20 +112,36 @@ def _three_events(
 def _tamper(app: Flask, statement: Any, params: dict[str, Any] | None = None) -> None:
     """Change the log behind the app's back, as someone with database access could.
 
-    On PostgreSQL that takes switching off the append-only trigger first (table owner).
+    That takes switching off the append-only triggers first (PostgreSQL: as the table's
+    owner; SQLite: by dropping and re-creating them).
     """
     with app.app_context(), db.transaction() as sess:
         postgres = sess.get_bind().dialect.name == "postgresql"
+        triggers: list[Any] = []
         if postgres:
             sess.execute(
                 text("ALTER TABLE access_events DISABLE TRIGGER access_events_append_only")
             )
+        else:
+            triggers = list(
+                sess.execute(
+                    text(
+                        "SELECT name, sql FROM sqlite_master "
+                        "WHERE type = 'trigger' AND tbl_name = 'access_events'"
+                    )
+                ).all()
+            )
+            assert len(triggers) == 2
+            for name, _sql in triggers:
+                sess.execute(text(f'DROP TRIGGER "{name}"'))
         sess.execute(statement, params or {})
         if postgres:
             sess.execute(text("ALTER TABLE access_events ENABLE TRIGGER access_events_append_only"))
+        for _name, sql in triggers:
+            sess.execute(text(sql))
 
 
-def test_postgres_refuses_to_change_or_remove_an_event(
+def test_the_database_refuses_to_change_or_remove_an_event(
     app: Flask,
     create_patient: Any,
     create_clinician: Any,
@@ -135,9 +151,6 @@ def test_postgres_refuses_to_change_or_remove_an_event(
     import pytest
     from sqlalchemy.exc import DBAPIError
 
-    with app.app_context():
-        if db.engine().dialect.name != "postgresql":
-            pytest.skip("the append-only trigger is a PostgreSQL feature")
     _three_events(app, create_patient, create_clinician, make_grant, verified_client)
     for statement in (
         update(AccessEvent).values(categories="glucose"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -111,11 +113,26 @@ def test_a_clinician_makes_and_revokes_a_key_on_the_web(
     assert app.test_client().get(f"{API}/patients", headers=headers).status_code == 401
 
 
+@pytest.fixture
+def dutch_server_clock() -> Iterator[None]:
+    """A server whose local time is Dutch: stored times must still come out as UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Amsterdam"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
 def test_the_summary_through_the_api_matches_the_page_and_is_logged(
     app: Flask,
     create_patient: Callable[..., Any],
     make_grant: Callable[..., uuid.UUID],
     clinician_token: tuple[Any, str],
+    dutch_server_clock: None,
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -162,6 +179,8 @@ def test_the_summary_through_the_api_matches_the_page_and_is_logged(
     assert goal["text"] == "Afvallen naar 85 kilo"
     assert goal["progress"]["status"] == "not_shared"  # weight itself is not shared
     assert [q["text"] for q in body["questions"]] == ["Mag ik mijn metformine later nemen?"]
+    written = datetime.fromisoformat(body["questions"][0]["written_at"].replace("Z", "+00:00"))
+    assert abs((written - datetime.now(UTC)).total_seconds()) < 120  # UTC, whatever TZ says
     assert count_rows(app, "access_events") == 1
 
     month = client.get(f"{API}/patients/{patient.id}/summary?period=1m", headers=headers)

@@ -39,7 +39,7 @@ def _section(page: str, category: str) -> str:
 
 
 def _readings(n: int) -> str:
-    return f'data-label="Readings" class="value">{n}</td>'
+    return f'data-label="Readings"><span class="value">{n}</span>'
 
 
 def test_the_summary_shows_counts_trend_target_and_flags_for_3_months_by_default(
