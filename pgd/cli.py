@@ -73,13 +73,33 @@ def register(app: Flask) -> None:
         click.echo(f"Clinician account created: {user.email} ({profession}).")
 
     @app.cli.command("verify-access-log")
-    def verify_access_log() -> None:
+    @click.option(
+        "--anchor",
+        metavar="SEQ:HASH",
+        help="The newest event as an earlier run printed it; kept outside the database, it "
+        "shows a log rewritten from the start too.",
+    )
+    def verify_access_log(anchor: str | None) -> None:
         """Check the hash chain of the access log; name the first broken event."""
         from pgd.sharing import access_log
 
-        count, broken = access_log.verify()
+        expected = None
+        if anchor is not None:
+            seq, _sep, digest = anchor.partition(":")
+            if not seq.isdigit() or int(seq) < 1 or len(digest) != 64:
+                raise click.BadParameter(
+                    "use SEQ:HASH as printed by an earlier run", param_hint="--anchor"
+                )
+            expected = (int(seq), digest.lower())
+        count, broken = access_log.verify(expected)
         if broken is None:
             click.echo(f"Access log is intact: {count} events, chain unbroken.")
+            newest = access_log.newest()
+            if newest is not None:
+                click.echo(
+                    f"Anchor (keep it outside the database, pass it with --anchor next time): "
+                    f"{newest[0]}:{newest[1]}"
+                )
             return
         where = f"event {broken.seq}" if broken.seq is not None else "the chain head"
         ident = f" (id {broken.event_id})" if broken.event_id else ""

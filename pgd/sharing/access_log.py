@@ -162,8 +162,18 @@ def _events_in_order() -> Iterator[AccessEvent]:
         sess.expunge_all()
 
 
-def verify() -> tuple[int, Broken | None]:
-    """Walk the whole chain; returns (events checked, first break or None)."""
+def newest() -> tuple[int, str] | None:
+    """(seq, hash) of the newest event: an anchor to keep outside the database."""
+    head = db.session().get(AccessLogHead, HEAD_ID)
+    return None if head is None or head.seq == 0 else (int(head.seq), str(head.hash))
+
+
+def verify(anchor: tuple[int, str] | None = None) -> tuple[int, Broken | None]:
+    """Walk the whole chain; returns (events checked, first break or None).
+
+    The chain shows any change by someone who cannot recompute it; whoever can write the
+    database could rewrite it from the first event on. An anchor — (seq, hash) of an
+    event as printed by an earlier run and kept elsewhere — catches that too."""
     expected_seq = 1
     prev = GENESIS
     count = 0
@@ -192,11 +202,23 @@ def verify() -> tuple[int, Broken | None]:
         )
         if recomputed != event.hash:
             return count, Broken(event.seq, event.id, "its content was changed after writing")
+        if anchor is not None and event.seq == anchor[0] and event.hash != anchor[1]:
+            return count, Broken(
+                event.seq,
+                event.id,
+                "it is not the event recorded earlier (the anchor): the log was rewritten",
+            )
         prev = event.hash
         expected_seq += 1
         count += 1
     head = db.session().get(AccessLogHead, HEAD_ID)
     last_seq = expected_seq - 1
+    if anchor is not None and anchor[0] > last_seq:
+        return count, Broken(
+            anchor[0],
+            None,
+            f"the event recorded earlier (the anchor) is gone; the log ends at {last_seq}",
+        )
     if head is None:
         if count:
             return count, Broken(None, None, "the head row of the chain is missing")

@@ -229,6 +229,57 @@ def test_verify_detects_a_rewritten_hash(
     assert "event 1" in result.output
 
 
+def test_an_anchor_kept_outside_shows_a_log_rewritten_from_the_start(
+    app: Flask,
+    runner: Any,
+    create_patient: Any,
+    create_clinician: Any,
+    make_grant: Any,
+    verified_client: Any,
+) -> None:
+    """Someone who can write the database removes event 2 and recomputes every hash after
+    it, head included: the chain itself looks fine, the anchor printed earlier does not."""
+    _three_events(app, create_patient, create_clinician, make_grant, verified_client)
+    first = runner.invoke(args=["verify-access-log"])
+    assert first.exit_code == 0, first.output
+    anchor = first.output.strip().rsplit(" ", 1)[-1]
+    assert anchor.startswith("3:")
+
+    kept = [e for e in _events(app) if e.seq != 2]
+    _tamper(app, delete(AccessEvent))
+    prev = access_log.GENESIS
+    for new_seq, event in enumerate(kept, start=1):
+        fields = {
+            "seq": new_seq,
+            "occurred_at": event.occurred_at,
+            "actor_id": event.actor_id,
+            "actor_name": event.actor_name,
+            "actor_profession": event.actor_profession,
+            "patient_id": event.patient_id,
+            "categories": event.categories,
+            "action": event.action,
+            "address": event.address,
+            "prev_hash": prev,
+        }
+        digest = access_log.event_hash(**fields)
+        with app.app_context(), db.transaction() as sess:
+            sess.add(AccessEvent(id=uuid.uuid4(), hash=digest, **fields))
+            sess.execute(
+                text("UPDATE access_log_head SET seq = :s, hash = :h"), {"s": new_seq, "h": digest}
+            )
+        prev = digest
+
+    plain = runner.invoke(args=["verify-access-log"])
+    assert plain.exit_code == 0, plain.output  # a full rewrite fools the chain alone
+    checked = runner.invoke(args=["verify-access-log", "--anchor", anchor])
+    assert checked.exit_code != 0
+    assert "the anchor" in checked.output
+    assert "event 3" in checked.output
+    bad = runner.invoke(args=["verify-access-log", "--anchor", "three"])
+    assert bad.exit_code != 0
+    assert "SEQ:HASH" in bad.output
+
+
 def test_concurrent_writers_never_fork_the_chain(app: Flask) -> None:
     """Four writers at once: each event links to exactly one predecessor."""
     import threading
