@@ -114,6 +114,12 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
             "What you sent is too large (more than %(mb)d MB). Send less at a time.",
             mb=max(1, current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         )
+    elif code == 404 and request.path.startswith("/clinician/patients/"):
+        # The same words whether the patient does not exist or does not share (any more).
+        message = _(
+            "This patient does not share this with you (any more), or the page does not "
+            "exist. Patients can stop sharing at any time."
+        )
     elif code == 404:
         message = _("This page does not exist, or you do not have access to it.")
     elif code == 405:
@@ -158,6 +164,18 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_date
 
         return format_date(value, "long") if value else ""
+
+    @app.template_filter("last_day")
+    def _last_day(value: object) -> str:
+        """The last whole day before a moment: a share that ends at 00:00 on 1 January
+        lasts "until 31 December" (inclusive), as the patient chose it."""
+        from datetime import datetime, timedelta
+
+        from flask_babel import format_date
+
+        if not isinstance(value, datetime):
+            return ""
+        return format_date(value - timedelta(microseconds=1), "long")
 
     @app.template_filter("num")
     def _num(value: object, digits: int = 1) -> str:

@@ -305,7 +305,7 @@ def test_clinician_home_is_empty_and_shows_who_is_logged_in(
     body = client.get("/clinician").get_data(as_text=True)
     assert "Anna de Vries" in body
     assert "practice support worker (POH)" in body
-    assert "No patient has shared data with you yet" in body
+    assert "No patients share data with you at the moment." in body
 
 
 def test_clinicians_cannot_self_register(client: FlaskClient, app: Flask) -> None:

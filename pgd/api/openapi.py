@@ -415,10 +415,19 @@ def build() -> dict[str, Any]:
                         "additionalProperties": False,
                         "required": ["code", "value"],
                         "properties": {
-                            "code": {"enum": ["bp_mean_high", "glucose_low", "weight_change"]},
+                            "code": {
+                                "enum": [
+                                    "bp_mean_high",
+                                    "bp_very_high",
+                                    "glucose_low",
+                                    "glucose_very_high",
+                                    "weight_change",
+                                ]
+                            },
                             "value": {
                                 "type": "number",
-                                "description": "glucose_low: how many readings below 3.9; "
+                                "description": "glucose_low, glucose_very_high (> 15) and "
+                                "bp_very_high (>= 180/110): how many readings; "
                                 "weight_change: the change in %.",
                             },
                         },

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_decimal_symbol
 from flask import g, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
 from flask_babel import gettext as _
@@ -159,6 +160,18 @@ def trend(code: str, direction: str | None, delta: float | None) -> str:
 def flag(code: str, amount: float) -> str:
     if code == "bp_mean_high":
         return _("Mean blood pressure is 140/90 or higher.")
+    if code == "bp_very_high":
+        return ngettext(
+            "%(num)d reading of 180/110 or higher.",
+            "%(num)d readings of 180/110 or higher.",
+            int(amount),
+        )
+    if code == "glucose_very_high":
+        return ngettext(
+            "%(num)d blood sugar reading above 15 mmol/L.",
+            "%(num)d blood sugar readings above 15 mmol/L.",
+            int(amount),
+        )
     if code == "glucose_low":
         return ngettext(
             "%(num)d blood sugar reading below 3.9 mmol/L.",
@@ -206,3 +219,12 @@ def goal_progress(goal: Any) -> str:
             "%(pct)s%% of the way", pct=format_decimal(progress.share_done * 100, format="#,##0")
         )
     return text
+
+
+def target(text: str) -> str:
+    """A target as the summary states it ("BMI 18.5–25") with this language's decimal
+    sign ("BMI 18,5–25" in Dutch)."""
+    from flask_babel import get_locale
+
+    symbol = get_decimal_symbol(get_locale() or "en")
+    return text.replace(".", symbol) if symbol != "." else text

@@ -127,6 +127,7 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
         response = poh.goto(dossier_url)
         assert response is not None
         assert response.status == 404
+        expect(poh.get_by_text("Patiënten kunnen op elk moment stoppen met delen.")).to_be_visible()
         poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
         expect(poh.get_by_text("Jansje Pietersma")).to_have_count(0)
 

@@ -126,6 +126,11 @@ def test_grant_by_exact_email_with_period_and_end_date(
         "2026-02-28",
         "2026-03-01",
     )
+    # "Until" is inclusive: the chosen day is shown, not the moment after it ends.
+    last = datetime.now(UTC) + timedelta(days=30)
+    shown = f"until {last.strftime('%B')} {last.day}, {last.year}"
+    overview = patient_client.get("/sharing").get_data(as_text=True)
+    assert shown in overview, overview[overview.find("until") - 40 : overview.find("until") + 60]
 
 
 def test_unknown_email_and_a_patient_email_answer_like_a_typo(

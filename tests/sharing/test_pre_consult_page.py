@@ -99,3 +99,35 @@ def test_the_summary_keeps_to_the_granted_period(
     assert "2 blood sugar readings below 3.9 mmol/L." in _section(page, "glucose")
     assert "No earlier readings to compare with." in _section(page, "blood_pressure")
     assert 'id="sum-weight"' not in page
+
+
+def test_single_alarming_readings_are_flagged_and_dutch_decimals_used(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    from pgd.measurements import settings
+
+    patient = create_patient()
+    now = datetime.now(UTC)
+    items: list[Any] = [
+        (BloodPressure(120, 80, 70, None), now - timedelta(days=d), "") for d in (3, 6, 9)
+    ]
+    items.append((BloodPressure(186, 104, 90, None), now - timedelta(days=4), ""))
+    items.append((Weight(80.0), now - timedelta(days=2), ""))
+    with app.test_request_context():
+        measurements.add_many(patient, patient.id, items, Source.WEB)
+        settings.save(patient, patient.id, settings.Settings(height_cm=180))
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure", "weight"))
+    web = verified_client(clinician)
+    page = web.get(f"/clinician/patients/{patient.id}").get_data(as_text=True)
+    bp = _section(page, "blood_pressure")
+    assert "1 reading of 180/110 or higher." in bp
+    assert "Mean blood pressure is 140/90 or higher." not in bp  # mean 136/86: no flag
+    web.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    dutch = web.get(f"/clinician/patients/{patient.id}").get_data(as_text=True)
+    assert "1 meting van 180/110 of hoger." in dutch
+    assert "BMI 18,5–25" in dutch

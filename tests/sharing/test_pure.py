@@ -78,3 +78,17 @@ def test_an_empty_period_has_no_numbers() -> None:
     assert block.n == 0
     assert block.latest is None
     assert block.flags == []
+
+
+def test_single_alarming_readings_are_counted_even_when_the_mean_is_fine() -> None:
+    """One 185/100 among good readings: the mean stays under 140/90, but the POH must
+    see it; the same for blood sugar above 15 (the limits of the patient's own advice)."""
+    epoch = np.array([110, 120, 130, 140, 150], dtype=np.int64) * DAY
+    systolic = np.array([120.0, 125.0, 185.0, 122.0, 130.0])
+    diastolic = np.array([75.0, 78.0, 100.0, 110.0, 80.0])  # 110 diastolic counts too
+    block = summary.blood_pressure(epoch, systolic, diastolic, WINDOW, (140, 90))
+    assert block.flags == [("bp_very_high", 2)]  # no bp_mean_high: the mean is 136/88.6
+    glucose = summary.glucose(
+        epoch, np.array([6.0, 15.0, 15.1, 22.0, 7.0]), WINDOW
+    )  # exactly 15 is not above 15
+    assert glucose.flags == [("glucose_very_high", 2)]
