@@ -36,9 +36,11 @@ class ForgivingDateField(Field):
     widget = TextInput()
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {}).update(
-            {"inputmode": "numeric", "autocomplete": "bday", "placeholder": _l("dd-mm-yyyy")}
-        )
+        # Birth dates pass {"autocomplete": "bday"}; other dates are not the user's own
+        # birthday, so the browser should not offer it.
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "placeholder": _l("dd-mm-yyyy")}
+        render_kw.update(kwargs.get("render_kw") or {})
+        kwargs["render_kw"] = render_kw
         super().__init__(label, validators, **kwargs)
         self.raw = ""
 

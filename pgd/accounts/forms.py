@@ -63,7 +63,9 @@ class RegisterForm(FlaskForm, _NewPasswordMixin):
         render_kw={"autocomplete": "name"},
     )
     email = _email_field()
-    birth_date = ForgivingDateField(_l("Date of birth (optional)"))
+    birth_date = ForgivingDateField(
+        _l("Date of birth (optional)"), render_kw={"autocomplete": "bday"}
+    )
     password = PasswordField(
         _l("Password"),
         validators=[InputRequired(_l("Choose a password."))],
@@ -141,7 +143,9 @@ class ProfileForm(FlaskForm):
         filters=[_strip],
         render_kw={"autocomplete": "name"},
     )
-    birth_date = ForgivingDateField(_l("Date of birth (optional)"))
+    birth_date = ForgivingDateField(
+        _l("Date of birth (optional)"), render_kw={"autocomplete": "bday"}
+    )
 
     def validate_name(self, field: StringField) -> None:
         if not (field.data or "").strip():

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from sqlalchemy import select, update
@@ -281,3 +281,59 @@ def events_of(
     ]
     more = len(rows) > limit
     return events, (events[-1].seq if more else None)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Events of one care provider close together, as the patient reads them: one visit."""
+
+    actor_name: str
+    actor_profession: str
+    categories: tuple[str, ...]  # in the order of pgd.sharing.policy.SHAREABLE
+    action: str  # "api_read", or "view" for the web pages (summary and charts)
+    first: datetime
+    last: datetime
+    count: int
+
+
+VISIT_GAP = timedelta(minutes=30)
+
+
+def visits(events: list[EventView], order: tuple[str, ...]) -> list[Visit]:
+    """Group events (newest first) into visits: the same person, the same way in (web or
+    API), the same day, at most VISIT_GAP between one event and the next. Pure."""
+    found: list[Visit] = []
+    for e in events:
+        action = "api_read" if e.action == ReadAction.API else "view"
+        if found:
+            v = found[-1]
+            if (
+                (v.actor_name, v.actor_profession, v.action)
+                == (e.actor_name, e.actor_profession, action)
+                and v.first - e.occurred_at <= VISIT_GAP
+                and v.first.date() == e.occurred_at.date()
+            ):
+                merged = set(v.categories) | set(e.categories)
+                found[-1] = Visit(
+                    v.actor_name,
+                    v.actor_profession,
+                    tuple(c for c in order if c in merged) + tuple(sorted(merged - set(order))),
+                    action,
+                    e.occurred_at,
+                    v.last,
+                    v.count + 1,
+                )
+                continue
+        cats = set(e.categories)
+        found.append(
+            Visit(
+                e.actor_name,
+                e.actor_profession,
+                tuple(c for c in order if c in cats) + tuple(sorted(cats - set(order))),
+                action,
+                e.occurred_at,
+                e.occurred_at,
+                1,
+            )
+        )
+    return found

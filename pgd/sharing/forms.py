@@ -53,7 +53,15 @@ class LookupForm(FlaskForm):
     )
 
     def chosen(self) -> tuple[str, str]:
-        """(code, email): exactly one of them filled, or a message next to the field."""
+        """(code, email): exactly one of them filled, or a message next to the field.
+
+        Forgiving: when only the other field is filled in, that one is meant."""
+        typed_code = (self.code.data or "").strip()
+        typed_email = (self.email.data or "").strip()
+        if self.how.data == "code" and not typed_code and typed_email:
+            self.how.data = "email"
+        elif self.how.data == "email" and not typed_email and typed_code:
+            self.how.data = "code"
         if self.how.data == "email":
             email = (self.email.data or "").strip()
             if not email:
@@ -89,7 +97,7 @@ class _Terms(FlaskForm):
         ],
         default="1y",
     )
-    until = ForgivingDateField(_l("Until (day-month-year)"))
+    until = ForgivingDateField(_l("Until (day-month-year)"), render_kw={"autocomplete": "off"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,7 +121,9 @@ class GrantForm(_Terms):
         choices=[("all", _l("All my measurements")), ("from", _l("Only from a date"))],
         default="all",
     )
-    data_from_day = ForgivingDateField(_l("From (day-month-year)"))
+    data_from_day = ForgivingDateField(
+        _l("From (day-month-year)"), render_kw={"autocomplete": "off"}
+    )
 
     def data_from(self) -> datetime | None:
         if self.period.data != "from":

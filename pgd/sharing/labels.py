@@ -32,7 +32,7 @@ def category(code: str) -> str:
                 "blood_pressure": _("blood pressure"),
                 "weight": _("weight"),
                 "glucose": _("blood sugar"),
-                "goals": _("goals and questions for the consult"),
+                "goals": _("goals (with questions for the consult)"),
             }
         )
     return cache.get(code, code)
@@ -78,28 +78,25 @@ def short_name(name: str) -> str:
     return f"{parts[0][0]}. {' '.join(parts[1:])}"
 
 
-def event_sentence(
-    actor_name: str, profession: str, codes: Sequence[str], action: str, when: datetime
-) -> str:
-    who = f"{short_name(actor_name)}, {profession_label(profession)}"
-    what = categories(codes)
-    day = format_date(when, "long")
-    clock = format_time(when, "HH:mm")
-    if action == "api_read":
-        return _(
-            "%(who)s read your %(what)s through the app link on %(day)s at %(time)s",
-            who=who,
-            what=what,
-            day=day,
-            time=clock,
-        )
-    return _(
-        "%(who)s viewed your %(what)s on %(day)s at %(time)s",
-        who=who,
-        what=what,
-        day=day,
-        time=clock,
-    )
+def visit_sentence(visit: Any) -> str:
+    """One visit of a care provider (pgd.sharing.access_log.Visit) in plain words."""
+    who = f"{short_name(visit.actor_name)}, {profession_label(visit.actor_profession)}"
+    what = categories(visit.categories)
+    day = format_date(visit.first, "long")
+    start = format_time(visit.first, "HH:mm")
+    end = format_time(visit.last, "HH:mm")
+    if visit.count == 1 or start == end:
+        when = _("on %(day)s at %(time)s", day=day, time=start)
+    else:
+        when = _("on %(day)s between %(start)s and %(end)s", day=day, start=start, end=end)
+    if visit.action == "api_read":
+        text = _("%(who)s read your %(what)s through the practice system %(when)s")
+    else:
+        text = _("%(who)s viewed your %(what)s %(when)s")
+    sentence = text % {"who": who, "what": what, "when": when}
+    if visit.count > 1:
+        sentence += " " + ngettext("(%(num)d time)", "(%(num)d times)", visit.count)
+    return sentence
 
 
 # -- the pre-consult summary -------------------------------------------------------------

@@ -12,8 +12,9 @@ from flask_wtf import FlaskForm
 
 from pgd import policy
 from pgd.accounts.current import me
-from pgd.sharing import bp, labels, services
+from pgd.sharing import access_log, bp, labels, services
 from pgd.sharing.forms import ConfirmForm, GrantForm, LookupForm, NarrowForm
+from pgd.sharing.policy import SHAREABLE
 from pgd.sharing.services import SharingError
 
 
@@ -53,7 +54,14 @@ def _message(error: SharingError) -> str:
 
 
 def _attach(form: FlaskForm, error: SharingError, fallback: str) -> None:
-    name = error.field if error.field in form._fields else fallback  # noqa: SLF001
+    """Put the message next to the field it is about (never a vague one elsewhere)."""
+    if error.code == "date":
+        return  # the date field already says what is missing
+    name = {"data_from": "data_from_day", "expiry": "until"}.get(error.field, error.field)
+    if name == "until" and getattr(form, "expiry", None) is not None:
+        name = "until" if form.expiry.data == "date" else "expiry"
+    if name not in form._fields:  # noqa: SLF001
+        name = fallback
     field = form[name]
     if not field.errors:
         field.errors = [_message(error)]
@@ -182,5 +190,9 @@ def who_looked() -> ResponseReturnValue:
     before = int(raw) if raw.isdigit() and len(raw) < 19 else None
     events, older = services.who_looked(me()[0], before)
     return render_template(
-        "sharing/who_looked.html", events=events, older=older, first=before is None, labels=labels
+        "sharing/who_looked.html",
+        visits=access_log.visits(events, SHAREABLE),
+        older=older,
+        first=before is None,
+        labels=labels,
     )

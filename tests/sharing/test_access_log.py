@@ -72,8 +72,10 @@ def test_one_event_per_read_with_the_right_categories(
     # The patient reads it in plain language, newest first.
     own = logged_in(app, "patient@example.nl")
     page = own.get("/sharing/who-looked").get_data(as_text=True)
-    assert page.index("A. de Vries") < page.rindex("A. de Vries")
-    assert "bloeddruk en bloedsuiker" in page or "blood pressure and blood sugar" in page
+    # Two looks a moment apart are one visit, on one line, with both categories.
+    assert page.count("A. de Vries") == 1
+    assert "viewed your blood pressure and blood sugar on" in page
+    assert "(2 times)" in page
 
 
 def test_revoking_keeps_the_events(
@@ -334,3 +336,48 @@ def test_who_looked_pages_newest_first(app: Flask, create_patient: Any, monkeypa
     second = own.get(f"/sharing/who-looked?before={older}").get_data(as_text=True)
     assert "viewed your weight" in second
     assert "blood sugar" not in second.split("<main")[1]
+
+
+def test_looks_close_together_are_one_visit() -> None:
+    """Pure: same person, same way in, same day, at most 30 minutes apart."""
+    from datetime import UTC, datetime, timedelta
+
+    from pgd.sharing.access_log import EventView, visits
+    from pgd.sharing.policy import SHAREABLE
+
+    t = datetime(2027, 3, 3, 10, 12, tzinfo=UTC)
+
+    def ev(
+        minutes: int, cats: tuple[str, ...], who: str = "Anna de Vries", action: str = "view_chart"
+    ) -> EventView:
+        return EventView(0, t + timedelta(minutes=minutes), who, "poh", cats, action)
+
+    newest_first = [
+        ev(200, ("weight",)),  # 2 h 20 later: a new visit
+        ev(60, ("goals",), action="api_read"),  # through the API: its own line
+        ev(20, ("glucose",)),
+        ev(5, ("weight",), action="view_summary"),
+        ev(0, ("glucose", "blood_pressure")),
+        ev(-1, ("weight",), who="Bert Kok"),  # someone else
+    ]
+    found = visits(newest_first, SHAREABLE)
+    assert [(v.actor_name, v.action, v.categories, v.count) for v in found] == [
+        ("Anna de Vries", "view", ("weight",), 1),
+        ("Anna de Vries", "api_read", ("goals",), 1),
+        ("Anna de Vries", "view", ("blood_pressure", "weight", "glucose"), 3),
+        ("Bert Kok", "view", ("weight",), 1),
+    ]
+    visit = found[2]
+    assert (visit.first, visit.last) == (t, t + timedelta(minutes=20))
+    # Past midnight is another day, another line, however close.
+    late = datetime(2027, 3, 3, 23, 55, tzinfo=UTC)
+    split = visits(
+        [
+            EventView(
+                2, late + timedelta(minutes=10), "Anna de Vries", "poh", ("weight",), "view_chart"
+            ),
+            EventView(1, late, "Anna de Vries", "poh", ("weight",), "view_chart"),
+        ],
+        SHAREABLE,
+    )
+    assert len(split) == 2

@@ -453,3 +453,34 @@ def test_the_overview_shows_status_cover_and_end_of_every_share(
             card
         )
         assert "GP" in card or "huisarts" in card.lower()
+
+
+def test_the_sharing_forms_forgive_and_point_at_the_right_field(
+    app: Flask, create_clinician: Callable[..., Any], patient_client: FlaskClient
+) -> None:
+    create_clinician()
+    # The e-mail typed while "share code" stayed chosen: the e-mail is what was meant.
+    card = _find(patient_client, how="code", code="", email="poh@praktijk.nl")
+    text = card.get_data(as_text=True)
+    assert "Anna de Vries" in text
+    # Dates to choose are not the patient's birthday: no "bday" autofill offered.
+    assert 'autocomplete="bday"' not in text
+    assert text.count('autocomplete="off"') >= 2
+    # "Only from a date" without a date: the message is at the date, nothing vague.
+    missing = _confirm_error(
+        patient_client, period="from", data_from_day="", categories=["weight", "glucose"]
+    )
+    assert "Fill in the first day" in missing
+    assert "This did not work" not in missing
+    assert missing.count("checked") >= 3  # weight, glucose and "from a date" stay ticked
+    until = _confirm_error(patient_client, expiry="date", until="")
+    assert "Fill in the last day" in until
+    assert "This did not work" not in until
+    past = _confirm_error(patient_client, expiry="date", until="1-1-2020")
+    assert "The end date has passed" in past
+    assert _grants(app) == []
+
+
+def test_only_the_birth_date_offers_birthday_autofill(client: FlaskClient) -> None:
+    page = client.get("/register").get_data(as_text=True)
+    assert 'autocomplete="bday"' in page
