@@ -127,10 +127,10 @@ def epoch_day(epoch: int | None) -> str:
 
 def summary_period(code: str) -> str:
     return {
-        "1m": _("month"),
-        "3m": _("3 months"),
-        "6m": _("6 months"),
-        "1y": _("year"),
+        "1m": _("the last month"),
+        "3m": _("the last 3 months"),
+        "6m": _("the last 6 months"),
+        "1y": _("the last year"),
     }.get(code, code)
 
 
