@@ -26,6 +26,7 @@ from pgd.measurements.stats import (
     GLUCOSE_LOW,
     GLUCOSE_VERY_HIGH,
     GLUCOSE_VERY_LOW,
+    MODAL_MIN_COUNT,
     ModalDay,
     TimeInRange,
     bmi,
@@ -54,11 +55,16 @@ Figure = dict[str, Any]
 
 @dataclass(frozen=True)
 class ChartText:
-    """What a chart says, as words and a table."""
+    """What a chart says, as words and a table.
+
+    ``title`` is shown as an HTML heading above the chart (it wraps on a phone; a title
+    inside the figure is cut off there), empty when the page heading says it already.
+    """
 
     summary: str
     headers: list[str]
     rows: list[list[str]]
+    title: str = ""
 
 
 # eq=False: dataclass equality on numpy arrays raises, identity is what callers need.
@@ -79,24 +85,49 @@ def to_json(fig: Figure) -> bytes:
 # --- shared helpers ---------------------------------------------------------------------
 
 
-def _layout(title: str, y_title: str) -> Figure:
-    """One look for every chart: large type, a unified hover, room for the legend."""
+HOUR_MS = 3600 * 1000
+# Below this width (CSS pixels of the chart box) charts.js applies a figure's "narrow"
+# patch: fewer ticks, kept level, and smaller margins, so nothing is cut off on a phone.
+NARROW_WIDTH = 560
+
+
+def _layout(y_title: str) -> Figure:
+    """One look for every chart: large type, a unified hover, the legend above the plot.
+
+    No title inside the figure: the page shows it as a heading, which wraps on a phone.
+    The legend sits above the plot, so it never collides with the tick labels below it.
+    """
     return {
-        "title": {"text": title, "font": {"size": 20}},
         "font": {"size": 16},
         "hoverlabel": {"font": {"size": 16}},
         "hovermode": "x unified",
         "autosize": True,
-        "margin": {"l": 64, "r": 24, "t": 64, "b": 48},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        "margin": {"l": 64, "r": 24, "t": 16, "b": 48},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         "xaxis": {"type": "date"},
         "yaxis": {"title": {"text": y_title}},
         "shapes": [],
     }
 
 
+def _narrow(clock: bool = False) -> Figure:
+    """Layout changes for a phone-sized chart, as plotly "path": value pairs."""
+    patch: Figure = {
+        "margin.l": 56,
+        "xaxis.nticks": 4,  # at most four labels, level: "15 nov", "jul 2026" fit side by side
+        "xaxis.tickangle": 0,
+    }
+    if clock:
+        patch["xaxis.dtick"] = 6 * HOUR_MS  # 00:00 06:00 12:00 18:00 00:00
+    return patch
+
+
 def _hline(y: float, text: str, colour: str, dash: str = "dash") -> Figure:
-    """A labelled horizontal reference line across the whole plot."""
+    """A horizontal reference line across the whole plot, named in the legend.
+
+    The name goes in the legend, not on the line: a label on the line covers the
+    readings next to it.
+    """
     return {
         "type": "line",
         "xref": "paper",
@@ -106,17 +137,15 @@ def _hline(y: float, text: str, colour: str, dash: str = "dash") -> Figure:
         "y0": y,
         "y1": y,
         "line": {"color": colour, "width": 2, "dash": dash},
-        "label": {
-            "text": text,
-            "textposition": "end",
-            "yanchor": "bottom",
-            "font": {"size": 16, "color": colour},
-        },
+        "name": text,
+        "showlegend": True,
     }
 
 
-def _band(y0: float, y1: float, colour: str, opacity: float, text: str = "") -> Figure:
-    """A horizontal background band, drawn under the data."""
+def _band(
+    y0: float, y1: float, colour: str, opacity: float, text: str = "", legend: str = ""
+) -> Figure:
+    """A horizontal background band, drawn under the data; labelled inside or in the legend."""
     shape: Figure = {
         "type": "rect",
         "xref": "paper",
@@ -132,6 +161,9 @@ def _band(y0: float, y1: float, colour: str, opacity: float, text: str = "") -> 
     }
     if text:
         shape["label"] = {"text": text, "textposition": "top left", "font": {"size": 16}}
+    if legend:
+        shape["name"] = legend
+        shape["showlegend"] = True
     return shape
 
 
@@ -206,12 +238,13 @@ def _clock_text(minutes: float) -> str:
 
 
 def _clock_axis() -> Figure:
-    """A time-of-day x axis from 00:00 to 24:00."""
+    """A time-of-day x axis from 00:00 to 24:00, its labels level (never turned on end)."""
     return {
         "type": "date",
         "tickformat": "%H:%M",
         "hoverformat": "%H:%M",
-        "dtick": 3 * 3600 * 1000,
+        "dtick": 3 * HOUR_MS,
+        "tickangle": 0,
         "range": [str(CLOCK_ORIGIN), str(CLOCK_ORIGIN + np.timedelta64(1, "D"))],
     }
 
@@ -257,7 +290,7 @@ def blood_pressure_figure(
             "marker": {"symbol": "square", "size": 7},
         },
     ]
-    layout = _layout(_("Blood pressure"), _("mmHg"))
+    layout = _layout(_("mmHg"))
     if pulse is not None:
         measured = ~np.isnan(np.asarray(pulse, dtype=float))
         px, py = downsample_minmax(times[measured], pulse[measured], MAX_POINTS)
@@ -285,10 +318,15 @@ def blood_pressure_figure(
     top = max(float(np.max(systolic)) if len(systolic) else 0.0, float(target_sys)) + 10
     layout["shapes"] = [
         _band(target_sys, top, VERMILION, 0.08),
-        _hline(target_sys, _("target %(value)s", value=target_sys), VERMILION),
-        _hline(target_dia, _("target %(value)s", value=target_dia), VERMILION, dash="dot"),
+        _hline(target_sys, _("target upper value %(value)s", value=target_sys), VERMILION),
+        _hline(
+            target_dia,
+            _("target lower value %(value)s", value=target_dia),
+            VERMILION,
+            dash="dot",
+        ),
     ]
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": _narrow()}
 
 
 def blood_pressure_text(
@@ -365,7 +403,7 @@ def weight_figure(
             "marker": {"size": 7},
         }
     ]
-    layout = _layout(_("Weight"), _("kg"))
+    layout = _layout(_("kg"))
     shapes: list[Figure] = []
     marks = [float(v) for v in (np.min(y), np.max(y))] if len(y) else []
     if goal_kg is not None:
@@ -386,7 +424,7 @@ def weight_figure(
     if goal_kg is not None:
         shapes.append(_hline(goal_kg, _("goal %(kg)s kg", kg=_short(goal_kg)), BLACK))
     layout["shapes"] = shapes
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": _narrow()}
 
 
 def weight_text(
@@ -430,8 +468,9 @@ def weight_text(
 
 
 def _glucose_target_band() -> Figure:
-    """The 3.9-10.0 mmol/L target range as a green background band."""
-    return _band(GLUCOSE_LOW, GLUCOSE_HIGH, GREEN, 0.12, _("target range"))
+    """The 3.9-10.0 mmol/L target range as a green background band, named in the legend."""
+    name = _("target range (%(low)s to %(high)s)", low=_num(GLUCOSE_LOW), high=_num(GLUCOSE_HIGH))
+    return _band(GLUCOSE_LOW, GLUCOSE_HIGH, GREEN, 0.12, legend=name)
 
 
 def day_curve_overlay_figure(days: list[DayCurve]) -> Figure:
@@ -459,10 +498,10 @@ def day_curve_overlay_figure(days: list[DayCurve]) -> Figure:
                 "marker": {"size": 7},
             }
         )
-    layout = _layout(_("Day curves"), _("mmol/L"))
+    layout = _layout(_("mmol/L"))
     layout["xaxis"] = _clock_axis()
     layout["shapes"] = [_glucose_target_band()]
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": _narrow(clock=True)}
 
 
 def day_curve_text(days: list[DayCurve]) -> ChartText:
@@ -472,7 +511,9 @@ def day_curve_text(days: list[DayCurve]) -> ChartText:
     values = [np.asarray(d.mmol, dtype=float) for d in shown]
     total = sum(v.size for v in values)
     if total == 0:
-        return ChartText(_("No blood sugar readings on the chosen days."), headers, [])
+        return ChartText(
+            _("No blood sugar readings on the chosen days."), headers, [], _("Day curves")
+        )
     every = np.concatenate(values)
     parts = [
         ngettext("%(num)d day,", "%(num)d days,", len(shown)),
@@ -503,7 +544,7 @@ def day_curve_text(days: list[DayCurve]) -> ChartText:
         for day in shown
         for m, v in zip(day.minutes, day.mmol, strict=True)
     ]
-    return ChartText(" ".join(parts), headers, rows)
+    return ChartText(" ".join(parts), headers, rows, _("Day curves"))
 
 
 # --- glucose: modal day -----------------------------------------------------------------
@@ -535,16 +576,27 @@ def _band_polygon(
 
 
 def modal_day_figure(modal: ModalDay) -> Figure:
-    """Median and spread by time of day, so a recurring high or low stands out."""
+    """Middle value and spread by time of day, so a recurring high or low stands out.
+
+    Words a patient uses: "middle value" (the median), "middle half" (25-75%) and
+    "most readings, 8 in 10" (10-90%).
+    """
     half = float(modal.minutes[1] - modal.minutes[0]) / 2 if modal.minutes.size > 1 else 30.0
     outer_x, outer_y = _band_polygon(modal.minutes, modal.p10, modal.p90, half)
     inner_x, inner_y = _band_polygon(modal.minutes, modal.p25, modal.p75, half)
     spread = np.round(np.stack([modal.p10, modal.p25, modal.p75, modal.p90], axis=1), 1)
     band_style = {"type": "scatter", "mode": "lines", "fill": "toself", "hoverinfo": "skip"}
+    hover = "<br>".join(
+        [
+            _("middle value %(value)s", value="%{y:.1f}"),
+            _("middle half %(range)s", range="%{customdata[1]:.1f}-%{customdata[2]:.1f}"),
+            _("8 in 10 readings %(range)s", range="%{customdata[0]:.1f}-%{customdata[3]:.1f}"),
+        ]
+    )
     data: list[Figure] = [
         {
             **band_style,
-            "name": _("%(range)s of readings", range="10-90%"),
+            "name": _("most readings (8 in 10)"),
             "x": outer_x,
             "y": outer_y,
             "fillcolor": "rgba(86, 180, 233, 0.25)",
@@ -552,7 +604,7 @@ def modal_day_figure(modal: ModalDay) -> Figure:
         },
         {
             **band_style,
-            "name": _("%(range)s of readings", range="25-75%"),
+            "name": _("middle half of the readings"),
             "x": inner_x,
             "y": inner_y,
             "fillcolor": "rgba(0, 114, 178, 0.40)",
@@ -561,55 +613,45 @@ def modal_day_figure(modal: ModalDay) -> Figure:
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": _("Median"),
+            "name": _("middle value"),
             "x": _c(_clock(modal.minutes)),
             "y": _c(np.round(modal.p50, 2)),
             "customdata": _c(spread),
-            "hovertemplate": _(
-                "median %(median)s, middle half %(half)s, middle %(share)s %(most)s",
-                share="80%",
-                median="%{y:.1f}",
-                half="%{customdata[1]:.1f}-%{customdata[2]:.1f}",
-                most="%{customdata[0]:.1f}-%{customdata[3]:.1f}",
-            )
-            + "<extra></extra>",
+            "hovertemplate": hover + "<extra></extra>",
             "connectgaps": False,
             "line": {"color": BLUE, "width": 3},
             "marker": {"size": 6},
         },
     ]
-    n = int(np.sum(modal.counts))
-    title = ngettext(
-        "Blood sugar by time of day, based on %(num)d reading",
-        "Blood sugar by time of day, based on %(num)d readings",
-        n,
-    )
-    layout = _layout(title, _("mmol/L"))
+    layout = _layout(_("mmol/L"))
     layout["xaxis"] = _clock_axis()
     layout["shapes"] = [_glucose_target_band()]
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "narrow": _narrow(clock=True)}
 
 
 def modal_day_text(modal: ModalDay) -> ChartText:
-    """Words and a table for the modal day: one row per time slot."""
+    """Words and a table for the modal day: one row per hour, in plain words."""
+    title = _("Blood sugar by time of day")
     headers = [
         _("Time"),
-        _("Median (mmol/L)"),
-        _("Middle half (%(range)s)", range="25-75%"),
-        _("Middle %(share)s (%(range)s)", share="80%", range="10-90%"),
-        _("Readings"),
+        _("Middle value (mmol/L)"),
+        _("Middle half (mmol/L)"),
+        _("Most readings, 8 in 10 (mmol/L)"),
+        _("Number of readings"),
     ]
     width = float(modal.minutes[1] - modal.minutes[0]) if modal.minutes.size > 1 else 60.0
     rows = []
+    slots = []
     for i, centre in enumerate(modal.minutes):
-        slot = f"{_clock_text(centre - width / 2)}-{_clock_text(centre + width / 2)}"
+        start, end = _clock_text(centre - width / 2), _clock_text(centre + width / 2)
+        slots.append((start, end))
         count = str(int(modal.counts[i]))
         if np.isnan(modal.p50[i]):
-            rows.append([slot, _("too few readings"), "", "", count])
+            rows.append([f"{start}-{end}", _("too few readings"), "", "", count])
             continue
         rows.append(
             [
-                slot,
+                f"{start}-{end}",
                 _num(modal.p50[i]),
                 f"{_num(modal.p25[i])}-{_num(modal.p75[i])}",
                 f"{_num(modal.p10[i])}-{_num(modal.p90[i])}",
@@ -619,20 +661,32 @@ def modal_day_text(modal: ModalDay) -> ChartText:
     n = int(np.sum(modal.counts))
     filled = ~np.isnan(modal.p50)
     if not filled.any():
-        return ChartText(_("Too few readings to show a pattern by time of day."), headers, rows)
+        return ChartText(
+            _("Too few readings to show a pattern by time of day."), headers, rows, title
+        )
     medians = np.where(filled, modal.p50, np.nan)
     high, low = int(np.nanargmax(medians)), int(np.nanargmin(medians))
-    parts = [ngettext("Based on %(num)d reading.", "Based on %(num)d readings.", n)]
+    parts = [
+        ngettext("Based on %(num)d reading.", "Based on %(num)d readings.", n),
+        _(
+            "For each hour of the day, the line shows the middle value of your readings: "
+            "half were higher, half were lower. The light band shows where most readings "
+            "(8 in 10) were."
+        ),
+    ]
     if _num(medians[high]) == _num(medians[low]):
-        parts.append(_("The median stays at %(value)s mmol/L.", value=_num(medians[high])))
+        parts.append(_("The middle value stays at %(value)s mmol/L.", value=_num(medians[high])))
     else:
         parts.append(
             _(
-                "The median is highest at %(high_time)s (%(high)s mmol/L) "
-                "and lowest at %(low_time)s (%(low)s mmol/L).",
-                high_time=rows[high][0],
+                "The middle value is highest between %(high_start)s and %(high_end)s "
+                "(%(high)s mmol/L) and lowest between %(low_start)s and %(low_end)s "
+                "(%(low)s mmol/L).",
+                high_start=slots[high][0],
+                high_end=slots[high][1],
                 high=_num(medians[high]),
-                low_time=rows[low][0],
+                low_start=slots[low][0],
+                low_end=slots[low][1],
                 low=_num(medians[low]),
             )
         )
@@ -640,12 +694,16 @@ def modal_day_text(modal: ModalDay) -> ChartText:
     if empty:
         parts.append(
             ngettext(
-                "%(num)d time slot has too few readings to show.",
-                "%(num)d time slots have too few readings to show.",
+                "In %(num)d of the %(hours)d hours of the day you measured fewer than "
+                "%(min)d times, so the chart is empty there.",
+                "In %(num)d of the %(hours)d hours of the day you measured fewer than "
+                "%(min)d times, so the chart is empty there.",
                 empty,
+                hours=int(modal.minutes.size),
+                min=MODAL_MIN_COUNT,
             )
         )
-    return ChartText(" ".join(parts), headers, rows)
+    return ChartText(" ".join(parts), headers, rows, title)
 
 
 # --- glucose: time in range -------------------------------------------------------------
@@ -691,22 +749,19 @@ def time_in_range_figure(tir: TimeInRange) -> Figure:
                 "hovertemplate": f"{_pct(pct)} ({tir.counts[i]})<extra>{name}</extra>",
             }
         )
-    title = ngettext(
-        "Time in range, based on %(num)d reading",
-        "Time in range, based on %(num)d readings",
-        tir.n,
-    )
-    layout = _layout(title, "")
+    layout = _layout("")
     layout.update(
         {
             "barmode": "stack",
             "hovermode": "y unified",  # a horizontal bar: one hover box for all five bands
-            "legend": {"orientation": "h", "traceorder": "normal", "y": -0.3, "x": 0},
+            "legend": {**layout["legend"], "traceorder": "normal"},
             "xaxis": {"range": [0, 100], "ticksuffix": "%", "fixedrange": True},
             "yaxis": {"visible": False, "fixedrange": True},
         }
     )
-    return {"data": data, "layout": layout}
+    # No y axis to make room for; "100%" needs room on the right.
+    narrow = {"margin.l": 24, "margin.r": 32, "xaxis.nticks": 5}
+    return {"data": data, "layout": layout, "narrow": narrow}
 
 
 def time_in_range_text(tir: TimeInRange) -> ChartText:
@@ -719,7 +774,9 @@ def time_in_range_text(tir: TimeInRange) -> ChartText:
         )
     ]
     if tir.n == 0:
-        return ChartText(_("No blood sugar readings in this period."), headers, rows)
+        return ChartText(
+            _("No blood sugar readings in this period."), headers, rows, _("Time in range")
+        )
     summary = " ".join(
         [
             ngettext("Based on %(num)d reading:", "Based on %(num)d readings:", tir.n),
@@ -734,4 +791,4 @@ def time_in_range_text(tir: TimeInRange) -> ChartText:
             ),
         ]
     )
-    return ChartText(summary, headers, rows)
+    return ChartText(summary, headers, rows, _("Time in range"))

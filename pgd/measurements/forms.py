@@ -4,7 +4,7 @@ decides, for forms, CSV and API alike."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
@@ -51,7 +51,23 @@ def _now_local() -> datetime:
     return datetime.now(LOCAL)
 
 
+def _in_page_order(form: FlaskForm, last: tuple[str, ...]) -> None:
+    """Move ``last`` to the end of the field order, as the page shows them.
+
+    WTForms orders fields by when they were declared, so a base class's date and time
+    would come first; the error summary lists problems in field order and must follow
+    the page from top to bottom.
+    """
+    for name in last:
+        if name in form._fields:
+            form._fields.move_to_end(name)
+
+
 class _Timed(FlaskForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _in_page_order(self, ("date", "time", "note"))
+
     date = StringField(
         _l("Date"),
         default=lambda: _now_local().strftime("%d-%m-%Y"),
@@ -166,6 +182,13 @@ class DayCurveForm(FlaskForm):
         render_kw={"rows": 2, "class": "input"},
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        slots = [
+            f"{kind}_{slot}" for slot, _t, _label in DAY_CURVE_SLOTS for kind in ("value", "time")
+        ]
+        _in_page_order(self, (*slots, "note"))
+
     def slots(self) -> list[tuple[str, Any, Any, Any]]:
         return [
             (slot, label, self._fields[f"value_{slot}"], self._fields[f"time_{slot}"])
@@ -176,6 +199,7 @@ class DayCurveForm(FlaskForm):
         """Readings for the filled-in slots; all problems reported at once."""
         errors: dict[str, str] = {}
         readings: list[tuple[Any, datetime]] = []
+        now = _now_local()
         try:
             validation.note(self.note.data)
         except Invalid as exc:
@@ -191,16 +215,32 @@ class DayCurveForm(FlaskForm):
                     errors[f"value_{slot}"] = message
                 continue
             try:
-                when = validation.taken_at(
-                    validation.local_datetime(self.date.data, self._fields[f"time_{slot}"].data)
-                )
+                local = validation.local_datetime(self.date.data, self._fields[f"time_{slot}"].data)
             except Invalid as exc:
                 for key, message in exc.errors.items():
-                    errors["date" if key in ("date", "taken_at") else f"time_{slot}"] = message
+                    errors["date" if key == "date" else f"time_{slot}"] = message
+                continue
+            if local.date() > now.date():
+                errors["date"] = str(
+                    _l("This date is in the future. Fill in the day you measured.")
+                )
+                continue
+            if local > now + validation.FUTURE_TOLERANCE:
+                # Today, but later than now (bedtime 22:30 filled in at 19:00): the
+                # problem is that slot's time, not the date.
+                errors[f"time_{slot}"] = str(
+                    _l("This time has not come yet. Fill in the time you measured.")
+                )
+                continue
+            try:
+                when = validation.taken_at(local, now.astimezone(UTC))
+            except Invalid as exc:
+                errors["date"] = next(iter(exc.errors.values()))
                 continue
             readings.append((value, when))
         if not readings and not errors:
-            errors["date"] = str(_l("Fill in at least one blood sugar value."))
+            first = DAY_CURVE_SLOTS[0][0]
+            errors[f"value_{first}"] = str(_l("Fill in at least one blood sugar value."))
         if errors:
             raise Invalid(errors)
         return readings
@@ -214,13 +254,15 @@ class DayCurveForm(FlaskForm):
             field.errors = [*field.errors, message]
 
 
+# Both fields of a slot carry the moment as their label, so the error summary names it:
+# "At bedtime: This time has not come yet." The time column's visible header is "Time".
 for _slot, _default, _label in DAY_CURVE_SLOTS:
     setattr(DayCurveForm, f"value_{_slot}", StringField(_label, render_kw=NUMBER))
     setattr(
         DayCurveForm,
         f"time_{_slot}",
         StringField(
-            _l("Time"),
+            _label,
             default=_default,
             render_kw={"inputmode": "numeric", "class": "input input-time"},
         ),

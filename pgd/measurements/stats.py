@@ -66,8 +66,14 @@ class ModalDay:
 MODAL_PERCENTILES = (10, 25, 50, 75, 90)
 
 
+MODAL_MIN_COUNT = 3  # fewer readings in an hour of the day: no middle value there (a gap)
+
+
 def modal_day(
-    minute_of_day: np.ndarray, mmol: np.ndarray, bin_minutes: int = 60, min_count: int = 3
+    minute_of_day: np.ndarray,
+    mmol: np.ndarray,
+    bin_minutes: int = 60,
+    min_count: int = MODAL_MIN_COUNT,
 ) -> ModalDay:
     """Pool readings by time of day so daily patterns stand out; sparse bins stay NaN (gaps)."""
     if bin_minutes <= 0 or MINUTES_PER_DAY % bin_minutes:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -66,16 +68,29 @@ def parse_number(raw: object) -> float | None:
     return float(text.replace(",", "."))
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+def _decimal_sign() -> str:
+    """',' when the reader's language is Dutch, '.' in English and outside a request."""
+    locale = get_locale()
+    return get_decimal_symbol(locale) if locale is not None else "."
+
+
+def format_number(x: float, decimals: int | None = None) -> str:
+    """A number for a message in the reader's language: 0,5 and 82,5 in Dutch, 0.5 in English.
+
+    Whole numbers stay whole ("40", not "40,0"); no thousands separator, so "1000" can
+    never be read as "1,000" (one) in the other language. ``decimals`` fixes the
+    number of decimals ("2,8").
+    """
+    text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
+    return text.replace(".", _decimal_sign())
 
 
 _EXAMPLES = {
-    "systolic": "135",
-    "diastolic": "85",
-    "pulse": "70",
-    "weight": "82,5",
-    "glucose": "7,4",
+    "systolic": 135.0,
+    "diastolic": 85.0,
+    "pulse": 70.0,
+    "weight": 82.5,
+    "glucose": 7.4,
 }
 
 
@@ -95,11 +110,12 @@ def number_in_range(
         if whole:
             errors[name] = _(
                 "Fill in a whole number, for example %(example)s.",
-                example=_EXAMPLES.get(name, "120"),
+                example=format_number(_EXAMPLES.get(name, 120.0)),
             )
         else:
             errors[name] = _(
-                "Fill in a number, for example %(example)s.", example=_EXAMPLES.get(name, "7,4")
+                "Fill in a number, for example %(example)s.",
+                example=format_number(_EXAMPLES.get(name, 7.4)),
             )
         return None
     if value is None:
@@ -115,10 +131,10 @@ def number_in_range(
     if not low <= value <= high:
         errors[name] = _(
             "%(value)s %(unit)s is not possible here. Allowed: %(low)s to %(high)s %(unit)s.",
-            value=_fmt(value),
+            value=format_number(value),
             unit=unit,
-            low=_fmt(low),
-            high=_fmt(high),
+            low=format_number(low),
+            high=format_number(high),
         )
         return None
     return value
@@ -145,8 +161,8 @@ def blood_pressure(
     if sys_v is not None and dia_v is not None and dia_v >= sys_v:
         errors["diastolic"] = _(
             "The lower value (%(dia)s) must be below the upper value (%(sys)s). Did you swap them?",
-            dia=_fmt(dia_v),
-            sys=_fmt(sys_v),
+            dia=format_number(dia_v),
+            sys=format_number(sys_v),
         )
     if errors:
         raise Invalid(errors)
@@ -266,7 +282,7 @@ def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
                     "Your blood sugar is low (%(value)s mmol/L): a hypo. Take 15 to 20 grams of fast "
                     "sugar now (for example 4 to 5 glucose tablets or a glass of lemonade with sugar). "
                     "Measure again after 15 minutes.",
-                    value=f"{value.mmol:.1f}".replace(".", ","),
+                    value=format_number(value.mmol, 1),
                 ),
             )
         )
@@ -277,7 +293,7 @@ def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
                 _(
                     "Your blood sugar is high (%(value)s mmol/L). Drink water and measure again in a few "
                     "hours. Is it still above 15, or do you feel ill? Contact your GP practice today.",
-                    value=f"{value.mmol:.1f}".replace(".", ","),
+                    value=format_number(value.mmol, 1),
                 ),
             )
         )

@@ -144,3 +144,157 @@ def test_import_csv_with_one_bad_row_reports_it_and_saves_nothing(
     expect(page.get_by_role("main")).to_contain_text("holds 3 correct measurements")
     page.get_by_role("button", name="Save 3 measurements").click()
     expect(page.get_by_role("status").first).to_contain_text("Imported 3 measurements")
+
+
+# --- on a phone (390x844), in Dutch ------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+DUTCH_DAY_MONTH = re.compile(r"^\d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)")
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam", viewport=PHONE)
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _register_dutch(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/register")
+    page.get_by_label("Uw naam", exact=True).fill("Truus de Wit")
+    page.get_by_label("E-mailadres", exact=True).fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_label("Wachtwoord nog een keer", exact=True).fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Account aanmaken").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Truus de Wit")
+
+
+def _fits(page: Page) -> None:
+    """Nothing makes the page scroll sideways."""
+    width, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= screen, f"{page.url} is {width} px wide on a {screen} px screen"
+
+
+def _chart_ticks(page: Page) -> list[dict[str, object]]:
+    """The x axis labels of the drawn chart: text, box and whether they are turned."""
+    result: list[dict[str, object]] = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.chart .xtick text')).map(t => {
+            const r = t.getBoundingClientRect();
+            return {text: t.textContent, left: r.left, right: r.right, top: r.top,
+                    turned: /rotate\\((?!0[,)])/.test(t.getAttribute('transform') || '')};
+        })"""
+    )
+    return result
+
+
+def test_measurements_fit_a_phone_screen(phone: Page, live_server: str, tmp_path: Path) -> None:
+    page = phone
+    _register_dutch(page, live_server, "truus.phone@example.nl")
+    now = datetime.now(ZoneInfo("Europe/Amsterdam"))
+
+    # Three blood pressure readings over three weeks, with pulse and a note.
+    for days, (upper, lower) in ((20, (146, 92)), (10, (138, 86)), (1, (151, 94))):
+        when = now - timedelta(days=days)
+        page.goto(live_server + "/measurements/blood-pressure/new")
+        _fits(page)
+        page.fill("#systolic", str(upper))
+        page.fill("#diastolic", str(lower))
+        page.fill("#pulse", "72")
+        page.fill("#date", when.strftime("%d-%m-%Y"))
+        page.fill("#time", "08:15")
+        page.fill("#note", "Gemeten na het ontbijt, linkerarm, rustig gezeten")
+        page.get_by_role("main").get_by_role("button", name="Opslaan").click()
+        expect(page).to_have_url(re.compile(r"/charts/blood-pressure"))
+
+    # The list: no sideways scrolling, "Wijzigen" and "Verwijderen" on screen.
+    page.goto(live_server + "/measurements")
+    _fits(page)
+    for name in ("Wijzigen", "Verwijderen"):
+        link = page.get_by_role("link", name=re.compile(f"^{name}")).first
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+
+    # The chart: no toolbar, no title cut off inside it, level Dutch dates ("15 nov").
+    page.goto(live_server + "/charts/blood-pressure")
+    expect(page.locator(".chart[data-drawn=true] .main-svg").first).to_be_visible()
+    _fits(page)
+    expect(page.locator(".modebar")).to_have_count(0)
+    expect(page.locator(".chart .gtitle")).to_have_count(0)
+    expect(page.locator(".chart .legend")).to_contain_text("streefwaarde bovendruk 140")
+    ticks = _chart_ticks(page)
+    assert ticks
+    assert all(DUTCH_DAY_MONTH.match(str(t["text"])) for t in ticks), ticks
+    assert not any(t["turned"] for t in ticks), ticks
+    # The table of numbers scrolls inside its own box, not the page.
+    page.get_by_text("Toon de getallen in een tabel").click()
+    expect(page.locator(".chart-table table")).to_contain_text("151")
+    _fits(page)
+    box = page.locator(".chart-table .scroll-box")
+    assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+    # The day curve form: time fields show all of "22:30".
+    page.goto(live_server + "/measurements/day-curve/new")
+    _fits(page)
+    times = page.locator("table.day-curve .input-time")
+    expect(times).to_have_count(7)
+    expect(times.last).to_have_value("22:30")
+    for i in range(7):
+        clock = times.nth(i)
+        width, content = clock.evaluate("e => [e.clientWidth, e.scrollWidth]")
+        assert content <= width, f"time field {i} cuts its text off ({content} > {width})"
+        assert width >= 60
+
+    # A day curve of yesterday, charted: hour labels level, below the legend, not cut off.
+    yesterday = now - timedelta(days=1)
+    page.get_by_label("Datum van de dagcurve").fill(yesterday.strftime("%d-%m-%Y"))
+    page.get_by_label("Nuchter / voor het ontbijt", exact=True).fill("6,4")
+    page.get_by_label("Na de lunch", exact=True).fill("9,9")
+    page.get_by_label("Voor het slapen", exact=True).fill("7,1")
+    page.get_by_role("button", name="Dagcurve opslaan").click()
+    expect(page).to_have_url(re.compile(r"/charts/glucose"))
+    chart = page.locator(".chart[data-drawn=true]")
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    assert chart.get_attribute("data-narrow") == "true"
+    _fits(page)
+    ticks = _chart_ticks(page)
+    assert [t["text"] for t in ticks][:4] == ["00:00", "06:00", "12:00", "18:00"]
+    assert not any(t["turned"] for t in ticks), ticks
+    chart_box = chart.bounding_box()
+    legend_box = page.locator(".chart .legend").bounding_box()
+    assert chart_box is not None
+    assert legend_box is not None
+    for tick in ticks:
+        assert float(str(tick["left"])) >= chart_box["x"] - 1, tick
+        assert float(str(tick["right"])) <= chart_box["x"] + chart_box["width"] + 1, tick
+        assert float(str(tick["top"])) >= legend_box["y"] + legend_box["height"], tick
+
+    # The average day in plain words (three readings: too few for its bands yet).
+    page.get_by_role("link", name="Gemiddelde dag").click()
+    expect(page.locator(".chart[data-drawn=true] .main-svg").first).to_be_visible()
+    _fits(page)
+    expect(page.locator(".chart .legend")).to_contain_text("middelste waarde")
+    expect(page.locator("figcaption")).not_to_contain_text("ediaan")
+
+    # The import page, with its table of problems: the page itself stays 390 px wide.
+    csv_file = tmp_path / "metingen.csv"
+    csv_file.write_text(
+        "type;date;time;systolic;diastolic;weight_kg;glucose\n"
+        "blood_pressure;02-03-2026;08:15;142;88;;\n"
+        "glucose;02-03-2026;20:40;;;;45\n",
+        encoding="utf-8",
+    )
+    page.goto(live_server + "/measurements/import")
+    _fits(page)
+    page.get_by_label("CSV-bestand").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Bestand controleren").click()
+    expect(page.get_by_role("alert")).to_contain_text("metingen.csv")
+    expect(page.get_by_role("table", name="Problemen in uw bestand")).to_contain_text(
+        "0,5 tot en met 40"
+    )
+    _fits(page)

@@ -138,11 +138,13 @@ def test_blood_pressure_figure_traces_and_target_lines() -> None:
     assert all(t["mode"] == "lines+markers" for t in fig["data"])
     assert "yaxis2" not in fig["layout"]
     lines = [s for s in fig["layout"]["shapes"] if s["type"] == "line"]
-    assert [(s["y0"], s["label"]["text"]) for s in lines] == [
-        (135, "target 135"),
-        (85, "target 85"),
+    assert [(s["y0"], s["name"]) for s in lines] == [
+        (135, "target upper value 135"),
+        (85, "target lower value 85"),
     ]
     assert all(s["line"]["dash"] != "solid" for s in lines)
+    # Named in the legend, not by a label on the line that covers the readings.
+    assert all(s["showlegend"] and "label" not in s for s in lines)
     (shade,) = [s for s in fig["layout"]["shapes"] if s["type"] == "rect"]
     assert shade["y0"] == 135
     assert shade["y1"] > systolic.max()
@@ -208,7 +210,9 @@ def test_weight_figure_goal_line_only_with_goal() -> None:
     assert goal["type"] == "line"
     assert goal["y0"] == goal["y1"] == 85.0
     assert goal["line"]["dash"] == "dash"
-    assert goal["label"]["text"] == "goal 85 kg"
+    assert goal["name"] == "goal 85 kg"
+    assert goal["showlegend"] is True
+    assert "label" not in goal
     assert with_goal["layout"]["yaxis"]["range"][0] < 85.0  # the goal is on screen
 
 
@@ -315,7 +319,7 @@ def test_modal_day_figure_median_bands_and_gaps() -> None:
     modal = _modal_with_gap()
     fig = charts.modal_day_figure(modal)
     _common_layout(fig["layout"])
-    assert _names(fig) == ["10-90% of readings", "25-75% of readings", "Median"]
+    assert _names(fig) == ["most readings (8 in 10)", "middle half of the readings", "middle value"]
     outer, inner, median = fig["data"]
     assert outer["fill"] == inner["fill"] == "toself"
     assert outer["fillcolor"] != inner["fillcolor"]
@@ -330,9 +334,13 @@ def test_modal_day_figure_median_bands_and_gaps() -> None:
         assert first[:2] == pytest.approx([high[0], high[1]], abs=0.01)
         assert first[2:] == pytest.approx([low[1], low[0]], abs=0.01)
         assert len(band["y"]) - split - 1 == 2 * 21
-    assert f"based on {int(modal.counts.sum())} readings" in fig["layout"]["title"]["text"]
     (band,) = fig["layout"]["shapes"]
     assert (band["y0"], band["y1"]) == (3.9, 10.0)
+    assert band["name"] == "target range (3.9 to 10.0)"
+    hover = fig["data"][2]["hovertemplate"]
+    assert hover.startswith("middle value %{y:.1f}<br>middle half ")
+    assert "8 in 10 readings" in hover
+    assert "median" not in hover.lower()
 
 
 def test_modal_day_lone_bin_is_drawn_across_its_hour() -> None:
@@ -352,6 +360,13 @@ def test_modal_day_text_one_row_per_bin() -> None:
     modal = _modal_with_gap()
     text = charts.modal_day_text(modal)
     assert len(text.rows) == 24
+    assert text.title == "Blood sugar by time of day"
+    assert text.headers[1:] == [
+        "Middle value (mmol/L)",
+        "Middle half (mmol/L)",
+        "Most readings, 8 in 10 (mmol/L)",
+        "Number of readings",
+    ]
     assert text.rows[2][:2] == ["02:00-03:00", "too few readings"]
     assert text.rows[2][-1] == "2"
     assert text.rows[8][0] == "08:00-09:00"
@@ -359,7 +374,15 @@ def test_modal_day_text_one_row_per_bin() -> None:
     assert text.rows[8][2] == f"{modal.p25[8]:.1f}-{modal.p75[8]:.1f}"
     assert sum(int(row[-1]) for row in text.rows) == int(modal.counts.sum())
     assert text.summary.startswith(f"Based on {int(modal.counts.sum())} readings.")
-    assert "1 time slot has too few readings to show." in text.summary
+    assert "the line shows the middle value of your readings" in text.summary
+    assert "most readings (8 in 10)" in text.summary
+    assert "The middle value is highest between " in text.summary
+    assert text.summary.endswith(
+        "In 1 of the 24 hours of the day you measured fewer than 3 times, "
+        "so the chart is empty there."
+    )
+    for hard in ("median", "10-90", "25-75", "time slot", "percentile"):
+        assert hard not in text.summary.lower()
     nothing = charts.modal_day_text(stats.modal_day(np.array([60]), np.array([5.0])))
     assert nothing.summary == "Too few readings to show a pattern by time of day."
 
@@ -377,7 +400,8 @@ def test_time_in_range_figure_stacked_bar() -> None:
     assert [t["text"][0] for t in fig["data"]] == ["10%", "10%", "50%", "20%", "10%"]
     assert [t["marker"]["color"] for t in fig["data"]] == list(charts.TIR_COLOURS)
     assert _names(fig)[2] == "In range (3.9-10.0)"
-    assert "based on 10 readings" in fig["layout"]["title"]["text"]
+    assert "title" not in fig["layout"]
+    assert charts.time_in_range_text(tir).title == "Time in range"
 
 
 def test_time_in_range_slivers_get_no_label_but_keep_their_hover() -> None:
@@ -399,3 +423,84 @@ def test_time_in_range_text_rows() -> None:
     empty = charts.time_in_range_text(stats.time_in_range(np.array([])))
     assert empty.summary == "No blood sugar readings in this period."
     assert [row[-1] for row in empty.rows] == ["0"] * 5
+
+
+# --- fitting a phone, in the reader's language ------------------------------------------
+
+
+def _all_figures() -> dict[str, dict[str, Any]]:
+    times, systolic, diastolic = _bp_sample()
+    wtimes, kg = _weight_sample()
+    tir = stats.time_in_range(np.array([2.5, 3.5, 5.0, 6.0, 7.0, 8.0, 9.0, 11.0, 12.0, 15.0]))
+    return {
+        "blood_pressure": charts.blood_pressure_figure(times, systolic, diastolic, None, (140, 90)),
+        "weight": charts.weight_figure(wtimes, kg, 180.0, 85.0),
+        "day_curves": charts.day_curve_overlay_figure(_curves()),
+        "modal_day": charts.modal_day_figure(_modal_with_gap()),
+        "time_in_range": charts.time_in_range_figure(tir),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["blood_pressure", "weight", "day_curves", "modal_day", "time_in_range"]
+)
+def test_figures_have_no_title_inside_and_a_legend_above_the_plot(name: str) -> None:
+    """A title inside the figure is cut off on a phone: the page shows it as a heading.
+    The legend sits above the plot, so it never covers the tick labels below it."""
+    fig = _all_figures()[name]
+    layout = fig["layout"]
+    assert "title" not in layout
+    assert layout["margin"]["t"] <= 24
+    assert layout["legend"]["y"] > 1
+    assert layout["legend"]["yanchor"] == "bottom"
+    narrow = fig["narrow"]
+    assert narrow["margin.l"] < layout["margin"]["l"]
+    for shape in layout["shapes"]:
+        assert "label" not in shape or shape["type"] == "rect"  # lines are named in the legend
+
+
+@pytest.mark.parametrize("name", ["day_curves", "modal_day"])
+def test_clock_axis_labels_stay_level_and_fewer_on_a_phone(name: str) -> None:
+    fig = _all_figures()[name]
+    assert fig["layout"]["xaxis"]["tickangle"] == 0
+    assert fig["narrow"]["xaxis.tickangle"] == 0
+    assert fig["narrow"]["xaxis.dtick"] == 6 * 3600 * 1000  # 00:00 06:00 12:00 18:00 00:00
+    assert fig["narrow"]["xaxis.nticks"] <= 5
+
+
+def test_date_axes_keep_few_level_labels_on_a_phone() -> None:
+    fig = _all_figures()["blood_pressure"]
+    assert fig["narrow"]["xaxis.tickangle"] == 0
+    assert fig["narrow"]["xaxis.nticks"] <= 4
+
+
+def test_chart_words_and_numbers_in_dutch(app: Any) -> None:
+    """Decimal commas and plain Dutch in the charts and their text alternatives."""
+    times, kg = _weight_sample()
+    with app.test_request_context("/", headers={"Accept-Language": "nl-NL"}):
+        weight = charts.weight_text(times, kg, 180.0, 85.0)
+        assert "BMI 27,3 (overgewicht)." in weight.summary
+        assert "88,6 kg" in weight.summary
+        day = charts.day_curve_overlay_figure(_curves())
+        assert day["layout"]["shapes"][0]["name"] == "streefgebied (3,9 tot 10,0)"
+        bp_times, systolic, diastolic = _bp_sample()
+        bp = charts.blood_pressure_figure(bp_times, systolic, diastolic, None, (140, 90))
+        assert [s["name"] for s in bp["layout"]["shapes"] if s["type"] == "line"] == [
+            "streefwaarde bovendruk 140",
+            "streefwaarde onderdruk 90",
+        ]
+        modal = _modal_with_gap()
+        fig = charts.modal_day_figure(modal)
+        assert _names(fig) == [
+            "de meeste metingen (8 van de 10)",
+            "de middelste helft van de metingen",
+            "middelste waarde",
+        ]
+        text = charts.modal_day_text(modal)
+        assert text.title == "Bloedsuiker per uur van de dag"
+        assert "middelste waarde" in text.summary
+        assert "de meeste metingen (8 van de 10)" in text.summary
+        assert "In 1 van de 24 uren van de dag heeft u minder dan 3 keer gemeten." in text.summary
+        for hard in ("mediaan", "tijdvak", "10-90", "25-75"):
+            assert hard not in text.summary.lower()
+        assert text.rows[8][1] == f"{modal.p50[8]:.1f}".replace(".", ",")

@@ -385,3 +385,90 @@ def test_local_times_follow_daylight_saving() -> None:
         "2026-07-01T14:00:00",
         "2026-01-01T13:00:00",
     ]
+
+
+def _summary_targets(body: str) -> list[str]:
+    """The fields the error summary links to, in the order it lists them."""
+    match = re.search(r'<div class="error-summary".*?</div>', body, re.S)
+    assert match, "no error summary"
+    return re.findall(r'href="#([\w-]+)"', match.group(0))
+
+
+def test_error_summary_lists_problems_in_page_order(patient: FlaskClient) -> None:
+    """Upper and lower value come first on the page, date and time below them."""
+    empty = {"systolic": "", "diastolic": "", "pulse": "", "date": "", "time": "", "note": ""}
+    body = post_form(patient, "/measurements/blood-pressure/new", empty).get_data(as_text=True)
+    assert _summary_targets(body) == ["systolic", "diastolic", "date", "time"]
+    body = post_form(
+        patient, "/measurements/weight/new", {"weight": "", "date": "", "time": "x" * 3}
+    ).get_data(as_text=True)
+    assert _summary_targets(body) == ["weight", "date", "time"]
+
+
+def test_day_curve_errors_follow_the_slots_in_page_order(patient: FlaskClient) -> None:
+    data = _day_curve(before_breakfast="99", bedtime="0")
+    data["time_after_lunch"] = "25:00"
+    data["value_after_lunch"] = "7,0"
+    data["note"] = "x" * 501
+    body = post_form(patient, "/measurements/day-curve/new", data).get_data(as_text=True)
+    assert _summary_targets(body) == [
+        "value_before_breakfast",
+        "time_after_lunch",
+        "value_bedtime",
+        "note",
+    ]
+
+
+def test_day_curve_time_later_today_is_an_error_on_that_slot(
+    patient: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bedtime 22:30 filled in at 19:00: the bedtime's time is wrong, not the date."""
+    from pgd.measurements import forms
+
+    now = datetime(2026, 3, 14, 19, 0, tzinfo=LOCAL)
+    monkeypatch.setattr(forms, "_now_local", lambda: now)
+    data = _day_curve(before_breakfast="6,1", after_dinner="8,0", bedtime="7,0")
+    data["date"] = "14-03-2026"
+    data["time_after_dinner"] = "19:05"  # within the ten minutes a clock may differ
+    body = post_form(patient, "/measurements/day-curve/new", data).get_data(as_text=True)
+    error = _errors(body, "time_bedtime")
+    assert "This time has not come yet. Fill in the time you measured." in error
+    assert _errors(body, "date") == ""
+    assert _errors(body, "time_after_dinner") == ""
+    assert _summary_targets(body) == ["time_bedtime"]
+    # The summary names the moment, so the patient knows which row to change.
+    assert "At bedtime: This time has not come yet." in body
+    assert 'aria-describedby="time_bedtime-error"' in body  # read out with the field
+    assert count_rows(app, "measurements") == 0
+    # Corrected to 18:30: saved, all three.
+    data["time_bedtime"] = "18:30"
+    assert post_form(patient, "/measurements/day-curve/new", data).status_code == 302
+    assert count_rows(app, "measurements") == 3
+
+
+def test_day_curve_on_a_future_date_is_an_error_on_the_date(
+    patient: FlaskClient, app: Flask
+) -> None:
+    data = _day_curve(before_breakfast="6,1", bedtime="7,0")
+    data["date"] = (datetime.now(LOCAL) + timedelta(days=2)).strftime("%d-%m-%Y")
+    body = post_form(patient, "/measurements/day-curve/new", data).get_data(as_text=True)
+    assert "This date is in the future." in _errors(body, "date")
+    assert _summary_targets(body) == ["date"]
+    assert count_rows(app, "measurements") == 0
+
+
+def test_dutch_day_curve_error_names_the_moment(
+    app: Flask, create_patient: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pgd.measurements import forms
+
+    create_patient()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL"
+    login(client, "patient@example.nl")
+    monkeypatch.setattr(forms, "_now_local", lambda: datetime(2026, 3, 14, 19, 0, tzinfo=LOCAL))
+    data = _day_curve(bedtime="7,0")
+    data["date"] = "14-03-2026"
+    body = post_form(client, "/measurements/day-curve/new", data).get_data(as_text=True)
+    assert "Voor het slapen: Deze tijd is nog niet geweest." in body
+    assert "Deze tijd is nog niet geweest." in _errors(body, "time_bedtime")
