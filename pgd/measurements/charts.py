@@ -354,7 +354,7 @@ def blood_pressure_text(
                 diastolic=_num(float(np.mean(diastolic)), 0),
             ),
             _(
-                "%(above)d of %(total)d above your target of %(systolic)d/%(diastolic)d.",
+                "%(above)d of %(total)d above the target of %(systolic)d/%(diastolic)d.",
                 above=above,
                 total=n,
                 systolic=target[0],
@@ -454,7 +454,7 @@ def weight_text(
             )
         )
     if goal_kg is not None:
-        parts.append(_("Your goal: %(kg)s kg.", kg=_short(goal_kg)))
+        parts.append(_("Goal: %(kg)s kg.", kg=_short(goal_kg)))
     rows = []
     for i in range(n - 1, max(n - TABLE_ROWS, 0) - 1, -1):
         row = [_moment(times[i]), _num(kg[i])]
@@ -669,7 +669,7 @@ def modal_day_text(modal: ModalDay) -> ChartText:
     parts = [
         ngettext("Based on %(num)d reading.", "Based on %(num)d readings.", n),
         _(
-            "For each hour of the day, the line shows the middle value of your readings: "
+            "For each hour of the day, the line shows the middle value of the readings: "
             "half were higher, half were lower. The light band shows where most readings "
             "(8 in 10) were."
         ),
@@ -694,10 +694,10 @@ def modal_day_text(modal: ModalDay) -> ChartText:
     if empty:
         parts.append(
             ngettext(
-                "In %(num)d of the %(hours)d hours of the day you measured fewer than "
-                "%(min)d times, so the chart is empty there.",
-                "In %(num)d of the %(hours)d hours of the day you measured fewer than "
-                "%(min)d times, so the chart is empty there.",
+                "In %(num)d of the %(hours)d hours of the day there are fewer than "
+                "%(min)d readings, so the chart is empty there.",
+                "In %(num)d of the %(hours)d hours of the day there are fewer than "
+                "%(min)d readings, so the chart is empty there.",
                 empty,
                 hours=int(modal.minutes.size),
                 min=MODAL_MIN_COUNT,

@@ -63,7 +63,7 @@ def test_log_blood_pressure_and_day_curve_and_see_charts(
     chart = page.locator(".chart[data-drawn=true]")
     expect(chart).to_have_count(1)
     expect(chart.locator(".main-svg").first).to_be_visible()
-    expect(page.locator("figcaption")).to_contain_text("above your target")
+    expect(page.locator("figcaption")).to_contain_text("above the target")
     page.get_by_text("Show the numbers as a table").click()
     expect(page.locator(".chart-table table")).to_contain_text("146")
 

@@ -170,7 +170,7 @@ def test_blood_pressure_text_counts() -> None:
     text = charts.blood_pressure_text(times, systolic, diastolic, (140, 90))
     assert text.summary == (
         "13 readings from 3 March to 17 March 2025. Average 135/85. "
-        "4 of 13 above your target of 140/90."
+        "4 of 13 above the target of 140/90."
     )
     assert len(text.rows) == 13
     assert text.rows[0] == ["17 Mar 2025 19:30", "136", "87", "no"]
@@ -240,7 +240,7 @@ def test_weight_text() -> None:
     text = charts.weight_text(times, kg, 180.0, 85.0)
     assert text.summary == (
         "3 readings from 6 January to 3 March 2025. Latest: 88.6 kg. "
-        "BMI 27.3 (overweight). Change since 6 January 2025: -3.8 kg. Your goal: 85 kg."
+        "BMI 27.3 (overweight). Change since 6 January 2025: -3.8 kg. Goal: 85 kg."
     )
     assert text.headers == ["Date and time", "Weight (kg)", "BMI"]
     assert text.rows == [
@@ -374,11 +374,11 @@ def test_modal_day_text_one_row_per_bin() -> None:
     assert text.rows[8][2] == f"{modal.p25[8]:.1f}-{modal.p75[8]:.1f}"
     assert sum(int(row[-1]) for row in text.rows) == int(modal.counts.sum())
     assert text.summary.startswith(f"Based on {int(modal.counts.sum())} readings.")
-    assert "the line shows the middle value of your readings" in text.summary
+    assert "the line shows the middle value of the readings" in text.summary
     assert "most readings (8 in 10)" in text.summary
     assert "The middle value is highest between " in text.summary
     assert text.summary.endswith(
-        "In 1 of the 24 hours of the day you measured fewer than 3 times, "
+        "In 1 of the 24 hours of the day there are fewer than 3 readings, "
         "so the chart is empty there."
     )
     for hard in ("median", "10-90", "25-75", "time slot", "percentile"):
@@ -500,7 +500,7 @@ def test_chart_words_and_numbers_in_dutch(app: Any) -> None:
         assert text.title == "Bloedsuiker per uur van de dag"
         assert "middelste waarde" in text.summary
         assert "de meeste metingen (8 van de 10)" in text.summary
-        assert "In 1 van de 24 uren van de dag heeft u minder dan 3 keer gemeten." in text.summary
+        assert "In 1 van de 24 uren van de dag zijn er minder dan 3 metingen." in text.summary
         for hard in ("mediaan", "tijdvak", "10-90", "25-75"):
             assert hard not in text.summary.lower()
         assert text.rows[8][1] == f"{modal.p50[8]:.1f}".replace(".", ",")
