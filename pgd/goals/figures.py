@@ -117,8 +117,9 @@ def _measured(
             )
         if metric.kind not in recent:
             recent[metric.kind] = _readings(principal, patient_id, metric, now - span)
-        first = pg.start_value(metric, *cache[(metric.kind, g.start)], g.start)
-        current = pg.metric_at(metric, *recent[metric.kind], int(now.timestamp()) + 1)
+        end = int(now.timestamp()) + 1
+        first = pg.start_value(metric, *cache[(metric.kind, g.start)], g.start, end)
+        current = pg.metric_at(metric, *recent[metric.kind], end)
         out[gid] = pg.measurement_result(
             metric, first, current, g.target, g.direction, g.start, g.until, now
         )

@@ -39,10 +39,13 @@ class Metric:
     default_direction: str
     window_days: int | None  # None: the latest reading counts
     aggregate: Callable[[np.ndarray], float | None] = _mean
+    # Decimals the patient sees. Progress works on the figures rounded to these, so that
+    # "at the start 150, now 150" never comes with "5% of the way done".
+    digits: int = 0
 
 
 METRICS: dict[str, Metric] = {
-    "weight": Metric("weight", "kg", "kg", WEIGHT_KG, False, False, "down", None),
+    "weight": Metric("weight", "kg", "kg", WEIGHT_KG, False, False, "down", None, digits=1),
     # Average upper (systolic) value over the last 2 weeks.
     "blood_pressure": Metric(
         "blood_pressure", "systolic", "mmHg", SYSTOLIC, True, True, "down", WINDOW_DAYS

@@ -99,12 +99,27 @@ def metric_from(metric: Metric, epoch: np.ndarray, values: np.ndarray, begin: in
     return metric.aggregate(values[lo:hi])
 
 
-def start_value(metric: Metric, epoch: np.ndarray, values: np.ndarray, start: date) -> float | None:
-    """Where the patient stood on the start date; else the first figure after it."""
-    found = metric_at(metric, epoch, values, day_start_epoch(start + timedelta(days=1)))
+def start_value(
+    metric: Metric, epoch: np.ndarray, values: np.ndarray, start: date, until: int | None = None
+) -> float | None:
+    """Where the patient stood on the start date; else the first figure after it.
+
+    `until` (the epoch the current figure is taken at) caps the start figure: while the
+    start day is still today, start and now are one and the same figure, over the same
+    window, instead of two windows a few hours apart.
+    """
+    end = day_start_epoch(start + timedelta(days=1))
+    if until is not None:
+        end = min(end, until)
+    found = metric_at(metric, epoch, values, end)
     if found is None:
         found = metric_from(metric, epoch, values, day_start_epoch(start))
     return found
+
+
+def shown(metric: Metric, value: float | None) -> float | None:
+    """The figure as the patient sees it (rounded to the metric's decimals)."""
+    return None if value is None else round(value, metric.digits)
 
 
 def is_met(value: float, target: float, direction: str, strict: bool) -> bool:
@@ -175,8 +190,9 @@ def measurement_progress(
     now: datetime,
 ) -> Progress:
     """Start, current, share and status of one measurement goal (arrays oldest first)."""
-    first = start_value(metric, epoch, values, start_date)
-    current = metric_at(metric, epoch, values, int(now.timestamp()) + 1)
+    end = int(now.timestamp()) + 1
+    first = start_value(metric, epoch, values, start_date, end)
+    current = metric_at(metric, epoch, values, end)
     return measurement_result(metric, first, current, target, direction, start_date, until, now)
 
 
@@ -190,7 +206,13 @@ def measurement_result(
     until: date | None,
     now: datetime,
 ) -> Progress:
-    """Progress from the start value and the current value."""
+    """Progress from the start value and the current value.
+
+    Share and status are worked out from the figures as shown, so that what the patient
+    reads adds up: equal figures are 0% of the way, and "below 140" is not reached at a
+    figure shown as 140.
+    """
+    first, current = shown(metric, first), shown(metric, current)
     return Progress(
         kind="measurement",
         target=target,

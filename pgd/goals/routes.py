@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -112,21 +112,32 @@ def edit(goal_id: uuid.UUID) -> ResponseReturnValue:
     return render_template("goals/form.html", form=form, editing=goal, examples={}, chosen="")
 
 
-@bp.get("/goals/<uuid:goal_id>")
-@policy.patient
-def detail(goal_id: uuid.UUID) -> ResponseReturnValue:
+def _detail_page(
+    goal_id: uuid.UUID, checkin: CheckInForm | None = None, checkin_for: str = ""
+) -> str:
+    """The goal's page; after a refused check-in with that form's errors next to its
+    fields, what was typed kept, and "another day" left open when that was the form."""
     goal = _goal(goal_id)
     days = services.checkins(*me(), goal_id) if goal.kind == "activity" else {}
     recent = sorted(days.items(), reverse=True)[:14]
+    today = _today()
     return render_template(
         "goals/detail.html",
         goal=goal,
         recent=recent,
-        today=_today(),
-        checkin=CheckInForm(),
+        today=today,
+        yesterday=today - timedelta(days=1),
+        checkin=checkin or CheckInForm(),
+        checkin_for=checkin_for,
         action_form=ActionForm(),
         button=ButtonForm(),
     )
+
+
+@bp.get("/goals/<uuid:goal_id>")
+@policy.patient
+def detail(goal_id: uuid.UUID) -> ResponseReturnValue:
+    return _detail_page(goal_id)
 
 
 @bp.post("/goals/<uuid:goal_id>/check-in")
@@ -135,18 +146,26 @@ def check_in(goal_id: uuid.UUID) -> ResponseReturnValue:
     form = CheckInForm()
     if not form.validate_on_submit():
         abort(400)
+    other_day = request.form.get("which") == "other"  # the "another day" form asks a date
     try:
-        day = validation.check_in_day(form.day.data, _today())
+        day = validation.check_in_day(form.day.data, _today(), required=other_day)
         services.check_in(*me(), goal_id, day, form.count.data)
     except services.NotFound:
         abort(404)
     except Invalid as exc:
-        _flash_errors(exc)
+        if request.form.get("back") != "goal":
+            _flash_errors(exc)  # the overview: one line per goal, no room next to it
+            return _back(goal_id)
+        form.attach(exc)
+        return _detail_page(goal_id, form, "other" if other_day else "today")
+    if day == _today():
+        flash(_("Well done! Checked in for today."), "success")
     else:
-        if day == _today():
-            flash(_("Well done! Checked in for today."), "success")
-        else:
-            flash(_("Checked in for %(day)s.", day=day.strftime("%d-%m-%Y")), "success")
+        flash(_("Checked in for %(day)s.", day=day.strftime("%d-%m-%Y")), "success")
+    if request.form.get("back") == "goal":
+        # The form was sent to its own place on the page (#checkin...); the message is
+        # at the top: show the page from there.
+        return redirect(url_for("goals.detail", goal_id=goal_id) + "#main")
     return _back(goal_id)
 
 

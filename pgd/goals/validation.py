@@ -145,7 +145,10 @@ def check_in(
     if day > today:
         errors["day"] = _("This day is in the future. You can check in for today or earlier.")
     elif day < start:
-        errors["day"] = _("This day is before the start of your goal.")
+        errors["day"] = _(
+            "This day is before the start of your goal. You can check in from %(day)s.",
+            day=start.strftime("%d-%m-%Y"),
+        )
     elif day in taken:
         errors["day"] = _("You already checked in for this day.")
     count = 1.0
@@ -159,9 +162,13 @@ def check_in(
     return int(count)
 
 
-def check_in_day(raw: object, today: date) -> date:
+def check_in_day(raw: object, today: date, *, required: bool = False) -> date:
+    """The day typed for a check-in. Without a date: today, unless a date was asked for
+    ("check in for another day"), where an empty field means the date is missing."""
     text = str(raw or "").strip()
     if not text:
+        if required:
+            raise Invalid({"day": _("Fill in the date.")})
         return today
     parsed = parse_date(text)
     if parsed is None:

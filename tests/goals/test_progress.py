@@ -114,6 +114,39 @@ def test_blood_pressure_uses_the_two_week_average() -> None:
     ).status == (pg.NO_DATA)
 
 
+def test_a_goal_that_starts_today_shows_one_figure_for_start_and_now() -> None:
+    """Walk-through: "at the start 150, now 150, 5% of the way". On the start day the
+    start figure was the window up to midnight, "now" the 14 x 24 hours before now: a
+    reading late in the evening two weeks ago was in one and not the other."""
+    today = date(2026, 11, 23)
+    points = [(today - timedelta(days=i), 9, 150.0) for i in range(1, 20)]
+    points.append((today - timedelta(days=14), 21, 172.0))  # in "now", not in "the start"
+    points.sort(key=lambda p: _at(p[0], p[1]))
+    epoch = np.array([_at(d, h) for d, h, _v in points], dtype=np.int64)
+    systolic = np.array([v for _d, _h, v in points])
+    now = datetime.combine(today, datetime.min.time(), tzinfo=pg.LOCAL) + timedelta(hours=20)
+    p = pg.measurement_progress(BP, epoch, systolic, 140.0, "down", today, None, now)
+    assert p.start_value == p.current_value == 152.0  # (13 x 150 + 172) / 14, rounded
+    assert p.share_done == 0.0
+    assert p.status == pg.ON_TRACK
+
+
+def test_progress_is_worked_out_from_the_figures_as_shown() -> None:
+    start, now = date(2026, 1, 1), datetime(2026, 1, 20, 12, tzinfo=UTC)
+    # 150.4 and 149.6 both read "150 mmHg": no share of the way done
+    p = pg.measurement_result(BP, 150.4, 149.6, 140.0, "down", start, None, now)
+    assert (p.start_value, p.current_value, p.share_done) == (150.0, 150.0, 0.0)
+    # 139.6 reads "140 mmHg": not yet "below 140"
+    p = pg.measurement_result(BP, 150.0, 139.6, 140.0, "down", start, None, now)
+    assert p.current_value == 140.0
+    assert p.status != pg.ACHIEVED
+    assert p.share_done == pytest.approx(0.99)
+    # weight keeps one decimal
+    p = pg.measurement_result(WEIGHT, 90.04, 87.46, 85.0, "down", start, None, now)
+    assert (p.start_value, p.current_value) == (90.0, 87.5)
+    assert p.share_done == pytest.approx(0.5)
+
+
 def test_glucose_share_in_range() -> None:
     day = date(2026, 5, 1)
     epoch = np.array([_at(day, h) for h in range(8, 18)], dtype=np.int64)

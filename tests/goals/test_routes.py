@@ -172,3 +172,149 @@ def test_someone_elses_goal_is_404(app: Flask, create_patient: Any) -> None:
     response = post_form(other, f"/goals/{goal_id}/check-in", {}, form_url="/goals")
     assert response.status_code == 404
     assert count_rows(app, "goal_checkins") == 0
+
+
+def _day(days_ago: int) -> str:
+    return (datetime.now(LOCAL) - timedelta(days=days_ago)).strftime("%d-%m-%Y")
+
+
+def _other_day(client: FlaskClient, goal_id: str, **fields: str) -> Any:
+    page = f"/goals/{goal_id}"
+    data = {"back": "goal", "which": "other", "day": "", **fields}
+    return post_form(client, f"{page}/check-in", data, form_url=page)
+
+
+def test_another_day_with_an_empty_date_asks_for_the_date(app: Flask, create_patient: Any) -> None:
+    """Walk-through: an empty date answered "you already checked in for this day" (it
+    meant today), in a banner at the top, with the section closed."""
+    client = _patient(app, create_patient)
+    goal_id = _create(client, start=_day(3))
+    post_form(client, f"/goals/{goal_id}/check-in", {"back": "goal"}, form_url="/goals")
+    response = _other_day(client, goal_id)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "U heeft deze dag al afgevinkt" not in body
+    assert "notice-error" not in body  # no banner at the top
+    # next to the field, the section open, the field marked
+    assert re.search(r'<details class="checkin-other" id="checkin-other" open>', body)
+    field = body[body.index('id="checkin-other"') :]
+    field = field[: field.index("</details>")]
+    assert '<ul class="errors" id="day-error"><li>Vul de datum in.</li></ul>' in field
+    assert 'aria-describedby="day-hint day-error" aria-invalid="true"' in field
+    assert count_rows(app, "goal_checkins") == 1  # only today's
+
+
+def test_another_day_keeps_what_was_typed_and_says_from_when(
+    app: Flask, create_patient: Any
+) -> None:
+    client = _patient(app, create_patient)
+    goal_id = _create(client, start=_day(3), mode="count", per_week="150", unit="minuten")
+    body = client.get(f"/goals/{goal_id}").get_data(as_text=True)
+    # the hint names a day that can be chosen, and from when
+    assert f"bijvoorbeeld {_day(1)} (gisteren)" in body
+    assert f"vanaf {_day(3)} tot en met vandaag" in body
+    assert '<details class="checkin-other" id="checkin-other">' in body  # closed
+    # before the start: the message says from which day on it can
+    response = _other_day(client, goal_id, day="01-01-2020", count="20")
+    body = response.get_data(as_text=True)
+    assert f"Deze dag ligt voor de start van uw doel. U kunt afvinken vanaf {_day(3)}." in body
+    assert 'id="day" name="day" value="01-01-2020"' in body
+    assert 'id="count" name="count" value="20"' in body
+    # a count that is too high: its message next to the count, the date kept
+    body = _other_day(client, goal_id, day=_day(1), count="5000").get_data(as_text=True)
+    assert 'id="count-error"' in body
+    assert f'id="day" name="day" value="{_day(1)}"' in body
+    assert count_rows(app, "goal_checkins") == 0
+    # a good day: saved, back on the goal's page with the message at the top
+    response = _other_day(client, goal_id, day=_day(1), count="20")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/goals/{goal_id}#main"
+    assert f"Afgevinkt voor {_day(1)}." in client.get(f"/goals/{goal_id}").get_data(as_text=True)
+    assert count_rows(app, "goal_checkins") == 1
+
+
+def test_a_goal_that_starts_today_offers_no_earlier_day(app: Flask, create_patient: Any) -> None:
+    """Walk-through: a goal from an example starts today, yet the hint said "yesterday"
+    and yesterday was refused."""
+    client = _patient(app, create_patient)
+    goal_id = _create(client)
+    body = client.get(f"/goals/{goal_id}").get_data(as_text=True)
+    assert 'id="checkin-other"' not in body
+    assert "Uw doel begint vandaag. Daarom kunt u alleen vandaag afvinken." in body
+    assert f'href="/goals/{goal_id}/edit">Startdatum veranderen</a>' in body
+
+
+def test_a_refused_check_in_for_today_shows_next_to_its_form(
+    app: Flask, create_patient: Any
+) -> None:
+    client = _patient(app, create_patient)
+    goal_id = _create(client, mode="count", per_week="150", unit="minuten")
+    page = f"/goals/{goal_id}"
+    response = post_form(client, f"{page}/check-in", {"back": "goal", "count": "0"}, form_url=page)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "notice-error" not in body
+    form = body[body.index('id="checkin-today"') :]
+    form = form[: form.index("</form>")]
+    assert f'id="checkin-{goal_id}-goal-error"' in form
+    assert 'value="0"' in form
+    # from the overview (no room per goal) the message is still a banner
+    response = post_form(client, f"{page}/check-in", {"count": "0"}, form_url="/goals")
+    assert response.status_code == 302
+    assert "notice-error" in client.get("/goals").get_data(as_text=True)
+    assert count_rows(app, "goal_checkins") == 0
+
+
+def test_error_summary_adds_no_colon_after_a_question_mark(app: Flask, create_patient: Any) -> None:
+    """Walk-through: a label ending in "?" came out as "zien?:" in the summary."""
+    client = _patient(app, create_patient)
+    response = post_form(client, "/goals/new", {**WALK, "start": _today(), "kind": "other"})
+    body = response.get_data(as_text=True)
+    summary = body[body.index('class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert "Wat voor doel is het? Kies wat voor doel dit is." in summary
+    assert "?:" not in summary
+    response = post_form(
+        client, "/goals/new", {**WALK, "start": _today(), "kind": "measurement", "target": "900"}
+    )
+    body = response.get_data(as_text=True)
+    assert re.search(r">Streefwaarde: [^<]+</a>", body)
+
+
+def _blood_pressure(client: FlaskClient, systolic: str, when: datetime) -> None:
+    response = post_form(
+        client,
+        "/measurements/blood-pressure/new",
+        {
+            "systolic": systolic,
+            "diastolic": "85",
+            "pulse": "",
+            "arm": "",
+            "date": when.strftime("%d-%m-%Y"),
+            "time": when.strftime("%H:%M"),
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_a_blood_pressure_goal_made_today_shows_start_and_now_alike(
+    app: Flask, create_patient: Any
+) -> None:
+    """Walk-through: "at the start 150, now 150, 5% of the way" on the day the goal was
+    made: the start used the 2 weeks up to midnight, "now" the 2 weeks up to now."""
+    client = _patient(app, create_patient)
+    now = datetime.now(LOCAL)
+    _blood_pressure(client, "170", now - timedelta(days=14) + timedelta(minutes=30))
+    _blood_pressure(client, "150", now - timedelta(hours=1))
+    goal_id = _create(
+        client, kind="measurement", metric="blood_pressure", direction="down", target="140"
+    )
+    body = client.get(f"/goals/{goal_id}").get_data(as_text=True)
+    figures = re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", body)
+    assert figures == [
+        ("Bij de start", "160 mmHg"),
+        ("Nu", "160 mmHg"),
+        ("Doel", "onder 140 mmHg"),  # the target as the goal says it, not just "140"
+    ]
+    assert "0% van de weg afgelegd" in body
