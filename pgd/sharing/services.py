@@ -188,6 +188,15 @@ def create_grant(
     if card.id == patient_id:
         raise SharingError("email", "self")
     with db.transaction() as sess:
+        # First take the patient's row lock (PostgreSQL) or the write lock (SQLite): two
+        # confirmations at the same moment then run one after the other, and the second
+        # sees the first one's grant below.
+        sess.execute(
+            update(User)
+            .where(User.id == patient_id)
+            .values(session_version=User.session_version)
+            .execution_options(synchronize_session=False)
+        )
         if code:
             used = sess.execute(
                 update(ShareCode)

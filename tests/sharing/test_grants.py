@@ -484,3 +484,43 @@ def test_the_sharing_forms_forgive_and_point_at_the_right_field(
 def test_only_the_birth_date_offers_birthday_autofill(client: FlaskClient) -> None:
     page = client.get("/register").get_data(as_text=True)
     assert 'autocomplete="bday"' in page
+
+
+def test_two_confirmations_at_once_make_one_grant(
+    app: Flask, create_patient: Callable[..., Any], create_clinician: Callable[..., Any]
+) -> None:
+    """A double click, or two tabs: both confirm at the same moment. One share is made,
+    the other request hears "you already share with this care provider"."""
+    import threading
+
+    from pgd.sharing import services
+    from pgd.sharing.services import SharingError
+
+    clinician = create_clinician()
+    for round_ in range(4):
+        patient = create_patient(email=f"dubbel{round_}@example.nl")
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def confirm(patient: Any = patient, start: threading.Barrier = start) -> None:
+            with app.test_request_context():
+                start.wait(timeout=10)
+                try:
+                    services.create_grant(
+                        patient,
+                        email="poh@praktijk.nl",
+                        categories=["weight"],
+                        data_from=None,
+                        expires_at=datetime.now(UTC) + timedelta(days=30),
+                    )
+                    outcomes.append("made")
+                except SharingError as exc:
+                    outcomes.append(f"{exc.field}:{exc.code}")
+
+        threads = [threading.Thread(target=confirm) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(outcomes) == ["clinician:already", "made"], outcomes
+    assert len([g for g in _grants(app) if g.clinician_id == clinician.id]) == 4
