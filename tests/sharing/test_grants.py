@@ -502,7 +502,11 @@ def test_two_confirmations_at_once_make_one_grant(
         start = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def confirm(patient: Any = patient, start: threading.Barrier = start) -> None:
+        def confirm(
+            patient: Any = patient,
+            start: threading.Barrier = start,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             with app.test_request_context():
                 start.wait(timeout=10)
                 try:
