@@ -8,13 +8,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from pgd import policy
 from pgd.accounts import bp, tokens
+from pgd.accounts.current import me
 from pgd.accounts.services import AccountError
 
 TEMPLATE = "accounts/api_tokens.html"
@@ -47,43 +47,55 @@ def _problem_text(exc: AccountError) -> str:
     return _("Give the key a name, for example the name of your meter app.")
 
 
-@bp.route("/settings/api-keys", methods=["GET", "POST"])
-@policy.patient
-def api_tokens() -> ResponseReturnValue:
-    me = current_user._get_current_object()
+def keys_page(template: str, keys_endpoint: str, revoke_endpoint: str) -> ResponseReturnValue:
+    """List, make (shown once) and revoke-link the signed-in user's keys; one view for a
+    patient's meter apps and a clinician's practice system, worded by the template."""
+    user = me()[0]
+    urls = {"keys_endpoint": keys_endpoint, "revoke_endpoint": revoke_endpoint}
     form = NewTokenForm()
     if form.validate_on_submit():
         try:
-            info, raw = tokens.create(me, form.name.data)
+            info, raw = tokens.create(user, form.name.data)
         except AccountError as exc:
             form.name.errors = [_problem_text(exc)]
+        except tokens.NotFound:
+            abort(404)  # a clinician without a second factor: the gate sends them to set it up
         else:
             # Shown in this response only; nothing can show it again (only a hash is stored).
-            return render_template(TEMPLATE, created=info, raw_token=raw)
-    return render_template(TEMPLATE, form=form, tokens=tokens.active(me.id))
+            return render_template(template, created=info, raw_token=raw, **urls)
+    return render_template(template, form=form, tokens=tokens.active(user.id), **urls)
 
 
-@bp.route("/settings/api-keys/<uuid:token_id>/revoke", methods=["GET", "POST"])
-@policy.patient
-def revoke_api_token(token_id: uuid.UUID) -> ResponseReturnValue:
-    me = current_user._get_current_object()
+def revoke_page(
+    template: str, token_id: uuid.UUID, keys_endpoint: str, done: str
+) -> ResponseReturnValue:
+    """Confirm, then revoke one of the signed-in user's keys; `done` is the flash text."""
+    user = me()[0]
     try:
-        info = tokens.get_active(me.id, token_id)
+        info = tokens.get_active(user.id, token_id)
     except tokens.NotFound:
         abort(404)
     form = RevokeTokenForm()
     if form.validate_on_submit():
         try:
-            tokens.revoke(me.id, token_id)
+            tokens.revoke(user.id, token_id)
         except tokens.NotFound:
             abort(404)
-        flash(
-            _(
-                "The key “%(name)s” has been revoked. Apps that used it can no longer send "
-                "measurements.",
-                name=info.name,
-            ),
-            "success",
-        )
-        return redirect(url_for("accounts.api_tokens"))
-    return render_template(TEMPLATE, confirm=info, form=form)
+        flash(done % {"name": info.name}, "success")
+        return redirect(url_for(keys_endpoint))
+    return render_template(template, confirm=info, form=form, keys_endpoint=keys_endpoint)
+
+
+@bp.route("/settings/api-keys", methods=["GET", "POST"])
+@policy.patient
+def api_tokens() -> ResponseReturnValue:
+    return keys_page(TEMPLATE, "accounts.api_tokens", "accounts.revoke_api_token")
+
+
+@bp.route("/settings/api-keys/<uuid:token_id>/revoke", methods=["GET", "POST"])
+@policy.patient
+def revoke_api_token(token_id: uuid.UUID) -> ResponseReturnValue:
+    done = _(
+        "The key “%(name)s” has been revoked. Apps that used it can no longer send measurements."
+    )
+    return revoke_page(TEMPLATE, token_id, "accounts.api_tokens", done)
