@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchdb import scratch_database  # benchmarks/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 GOAL = 1000.0
@@ -226,25 +228,6 @@ def run_python_clients(
 # -- the instance under test ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def database(postgres: str | None, instance: Path) -> Iterator[str]:
-    if not postgres:
-        yield f"sqlite:///{instance / 'pgd.sqlite3'}"
-        return
-    from sqlalchemy import create_engine, text
-
-    name = f"pgd_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def prepare(url: str, instance: Path) -> str:
     """Migrate, make keys, a patient and a token; return the raw token."""
     from pgd import create_app, db
@@ -312,7 +295,7 @@ def main() -> None:
         work = Path(tmp)
         instance = work / "instance"
         instance.mkdir(mode=0o700)
-        with database(args.postgres, instance) as url:
+        with scratch_database(args.postgres, instance) as url:
             token = prepare(url, instance)
             engine_name = "PostgreSQL" if args.postgres else "SQLite (WAL)"
 

@@ -15,13 +15,11 @@ import re
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from benchdb import scratch_database  # benchmarks/ is on sys.path when run as a script
 
 from pgd import create_app, db
 from pgd.measurements import csv_io, imports
@@ -65,26 +63,11 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-@contextmanager
-def database(kind: str, tmp: str, pg_url: str | None) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp}/pgd.sqlite3"
-        return
-    assert pg_url
-    name = f"pgd_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(kind: str, data: bytes, pg_url: str | None) -> float:
-    with tempfile.TemporaryDirectory() as tmp, database(kind, tmp, pg_url) as url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_database(pg_url if kind == "postgresql" else None, tmp) as url,
+    ):
         db.upgrade(url)
         app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": url, **FAST_HASHING})
         from pgd.accounts import services

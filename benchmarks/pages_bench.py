@@ -20,7 +20,8 @@ import time
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import String, create_engine, select, text, type_coerce
+from benchdb import scratch_database  # benchmarks/ is on sys.path when run as a script
+from sqlalchemy import String, select, text, type_coerce
 
 from pgd import create_app, crypto, db
 from pgd.measurements import demo
@@ -40,29 +41,12 @@ PAGES = [
 ]
 
 
-def _database(postgres: str | None, tmp: str) -> tuple[str, str | None]:
-    if not postgres:
-        return f"sqlite:///{tmp}/pgd.sqlite3", None
-    name = f"pgd_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return postgres.rsplit("/", 1)[0] + "/" + name, name
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", help="PostgreSQL URL of a maintenance database")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, created = _database(args.postgres, tmp)
-        try:
-            run(url, tmp)
-        finally:
-            if created:
-                admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.postgres, tmp) as url:
+        run(url, tmp)
 
 
 def run(url: str, tmp: str) -> None:
