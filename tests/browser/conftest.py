@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from flask import Flask
     from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,28 +43,51 @@ def _require_chromium() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app, migrated SQLite in a fresh instance folder, on a free local port."""
+@contextmanager
+def serve(instance: Path) -> Iterator[tuple[str, Flask]]:
+    """The real app, migrated SQLite in `instance`, served on a free local port."""
     from werkzeug.serving import make_server
 
     from pgd import create_app, db
 
-    instance = tmp_path_factory.mktemp("browser-instance")
     # Migrate first: create_app() checks the master key ring against the database.
     db.upgrade(f"sqlite:///{instance / 'pgd.sqlite3'}")
     app = create_app({"INSTANCE_PATH": str(instance), **FAST_HASHING})
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="pgd-live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://127.0.0.1:{server.server_port}", app
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         app.extensions["pgd.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One app for the whole session (tests use their own accounts in it)."""
+    with serve(tmp_path_factory.mktemp("browser-instance")) as (url, _app):
+        yield url
+
+
+REGISTER_LABELS = {
+    "en": ("Your name", "E-mail address", "Password", "Password again", "Create an account"),
+    "nl": ("Uw naam", "E-mailadres", "Wachtwoord", "Wachtwoord nog een keer", "Account aanmaken"),
+}
+
+
+def register(page: Page, base: str, email: str, name: str, password: str, lang: str) -> None:
+    """Make a patient account through the form, as a person would; ends on the home page."""
+    name_label, email_label, password_label, again_label, button = REGISTER_LABELS[lang]
+    page.goto(base + "/register")
+    page.get_by_label(name_label, exact=True).fill(name)
+    page.get_by_label(email_label, exact=True).fill(email)
+    page.get_by_label(password_label, exact=True).fill(password)
+    page.get_by_label(again_label, exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name=button).click()
+    page.wait_for_url(base + "/home")
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +108,17 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh context (no cookies) per test, in Dutch like most of our users' browsers."""
     context = browser.new_context(locale="nl-NL", timezone_id="Europe/Amsterdam")
     context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def english_page(browser: Browser) -> Iterator[Page]:
+    """A fresh context in English, for tests that read the English texts."""
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam")
+    context.set_default_timeout(15_000)
     try:
         yield context.new_page()
     finally:

@@ -4,33 +4,19 @@ whose line shows in the weight chart."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, expect
+
+from tests.browser.conftest import register
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "mijn fiets staat in de schuur"
 
 
-@pytest.fixture
-def english_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam")
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def _register(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("Your name", exact=True).fill("Wim Visser")
-    page.get_by_label("E-mail address", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password again", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Create an account").click()
+    register(page, base, email, "Wim Visser", PASSWORD, "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Wim Visser")
 
 

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import register
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "de kat slaapt op de bank"
@@ -42,12 +44,7 @@ def laptop(browser: Browser) -> Iterator[Page]:
 
 
 def _register(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("Uw naam", exact=True).fill("Gerrit Bakker")
-    page.get_by_label("E-mailadres", exact=True).fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Account aanmaken").click()
+    register(page, base, email, "Gerrit Bakker", PASSWORD, "nl")
     expect(page).to_have_url(base + "/home")
 
 

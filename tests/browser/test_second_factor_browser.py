@@ -6,12 +6,7 @@ computes the codes itself (plain RFC 6238 below, not pgd's implementation).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import struct
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -19,57 +14,39 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from tests.browser.conftest import FAST_HASHING
+from tests.browser.conftest import serve
+from tests.conftest import rfc6238_code
 
 EMAIL = "a.devries@praktijk.nl"
 PASSWORD = "mijn hond loopt graag mee"
 
 
 def totp_code(secret_base32: str, step: int) -> str:
-    """RFC 6238 with SHA-1, 6 digits, 30-second steps (RFC 4226 section 5.3)."""
-    cleaned = secret_base32.replace(" ", "").upper()
-    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    number = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
-    return f"{number % 1_000_000:06d}"
+    """The code of one 30-second step (tests.conftest.rfc6238_code: RFC 6238 written
+    independently of pgd.crypto.totp)."""
+    return rfc6238_code(secret_base32, moment=step * 30)
 
 
 @pytest.fixture(scope="module")
 def clinician_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app on a free port, with one clinician made as the administrator would."""
-    from werkzeug.serving import make_server
-
-    from pgd import create_app, db
-
-    instance = tmp_path_factory.mktemp("second-factor-instance")
-    db.upgrade(f"sqlite:///{instance / 'pgd.sqlite3'}")
-    app = create_app({"INSTANCE_PATH": str(instance), **FAST_HASHING})
-    result = app.test_cli_runner().invoke(
-        args=[
-            "create-clinician",
-            "--email",
-            EMAIL,
-            "--name",
-            "Anna de Vries",
-            "--profession",
-            "poh",
-            "--practice",
-            "Huisartsenpraktijk De Linde",
-        ],
-        env={"PGD_NEW_PASSWORD": PASSWORD},
-    )
-    assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="pgd-2fa-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["pgd.engine"].dispose()
+    with serve(tmp_path_factory.mktemp("second-factor-instance")) as (url, app):
+        result = app.test_cli_runner().invoke(
+            args=[
+                "create-clinician",
+                "--email",
+                EMAIL,
+                "--name",
+                "Anna de Vries",
+                "--profession",
+                "poh",
+                "--practice",
+                "Huisartsenpraktijk De Linde",
+            ],
+            env={"PGD_NEW_PASSWORD": PASSWORD},
+        )
+        assert result.exit_code == 0, result.output
+        yield url
 
 
 def _log_in_with_password(page: Page, base: str) -> None:

@@ -6,14 +6,13 @@ Driven by the visible Dutch labels and buttons, as a person would.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import FAST_HASHING
+from tests.browser.conftest import serve
 
 PASSWORD = "mijn hond loopt graag mee"
 
@@ -21,22 +20,8 @@ PASSWORD = "mijn hond loopt graag mee"
 @pytest.fixture
 def sharing_server(tmp_path: Any) -> Iterator[tuple[str, Any]]:
     """Its own live app, so the test can make a clinician with a second factor."""
-    from werkzeug.serving import make_server
-
-    from pgd import create_app, db
-
-    db.upgrade(f"sqlite:///{tmp_path / 'pgd.sqlite3'}")
-    app = create_app({"INSTANCE_PATH": str(tmp_path), **FAST_HASHING})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.extensions["pgd.engine"].dispose()
+    with serve(tmp_path) as served:
+        yield served
 
 
 def _people(app: Any) -> bytes:
