@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from pgd.goals.metrics import Metric
+from pgd.measurements.validation import LOCAL
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 DAY = 86400
 WEEKS_SHOWN = 8
 # A measurement goal counts as on track while it is at most this share behind the

@@ -15,7 +15,7 @@ from pgd.accounts.current import me
 from pgd.goals import bp, examples, questions, services, validation
 from pgd.goals.forms import ActionForm, ButtonForm, CheckInForm, GoalForm, QuestionForm
 from pgd.goals.progress import local_day
-from pgd.measurements.validation import Invalid
+from pgd.measurements.validation import Invalid, format_number
 
 
 def _today() -> date:
@@ -80,7 +80,7 @@ def new() -> ResponseReturnValue:
 
 def _form_data(goal: services.GoalSummary) -> dict[str, str]:
     g = goal.data
-    number = "" if g.target is None else f"{g.target:g}".replace(".", ",")
+    number = "" if g.target is None else format_number(g.target)
     return {
         "text": g.text,
         "why": g.why,
@@ -112,15 +112,20 @@ def edit(goal_id: uuid.UUID) -> ResponseReturnValue:
     return render_template("goals/form.html", form=form, editing=goal, examples={}, chosen="")
 
 
+RECENT_WEEKS = 8
+
+
 def _detail_page(
     goal_id: uuid.UUID, checkin: CheckInForm | None = None, checkin_for: str = ""
 ) -> str:
     """The goal's page; after a refused check-in with that form's errors next to its
     fields, what was typed kept, and "another day" left open when that was the form."""
     goal = _goal(goal_id)
-    days = services.checkins(*me(), goal_id) if goal.kind == "activity" else {}
-    recent = sorted(days.items(), reverse=True)[:14]
     today = _today()
+    # Recent: the last 14 check-ins of the last 8 weeks (not the whole history again).
+    since = today - timedelta(weeks=RECENT_WEEKS)
+    days = services.checkins(*me(), goal_id, since) if goal.kind == "activity" else {}
+    recent = sorted(days.items(), reverse=True)[:14]
     return render_template(
         "goals/detail.html",
         goal=goal,
@@ -144,8 +149,6 @@ def detail(goal_id: uuid.UUID) -> ResponseReturnValue:
 @policy.patient
 def check_in(goal_id: uuid.UUID) -> ResponseReturnValue:
     form = CheckInForm()
-    if not form.validate_on_submit():
-        abort(400)
     other_day = request.form.get("which") == "other"  # the "another day" form asks a date
     try:
         day = validation.check_in_day(form.day.data, _today(), required=other_day)
@@ -172,8 +175,6 @@ def check_in(goal_id: uuid.UUID) -> ResponseReturnValue:
 @bp.post("/goals/<uuid:goal_id>/check-in/<day>/undo")
 @policy.patient
 def undo_check_in(goal_id: uuid.UUID, day: str) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400)
     try:
         services.undo_check_in(*me(), goal_id, date.fromisoformat(day))
     except (services.NotFound, ValueError):
@@ -193,8 +194,6 @@ STATE_MESSAGES = {
 @bp.post("/goals/<uuid:goal_id>/state/<change>")
 @policy.patient
 def change_state(goal_id: uuid.UUID, change: str) -> ResponseReturnValue:
-    if not ButtonForm().validate_on_submit():
-        abort(400)
     try:
         services.set_state(*me(), goal_id, change)
     except services.NotFound:
@@ -210,8 +209,6 @@ def change_state(goal_id: uuid.UUID, change: str) -> ResponseReturnValue:
 @policy.patient
 def add_action(goal_id: uuid.UUID) -> ResponseReturnValue:
     form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         services.add_action(*me(), goal_id, validation.action_text(form.text.data))
     except services.NotFound:
@@ -224,8 +221,8 @@ def add_action(goal_id: uuid.UUID) -> ResponseReturnValue:
 @bp.post("/goals/<uuid:goal_id>/actions/<action_id>/<what>")
 @policy.patient
 def change_action(goal_id: uuid.UUID, action_id: str, what: str) -> ResponseReturnValue:
-    if what not in ("done", "undone", "delete") or not ButtonForm().validate_on_submit():
-        abort(404 if what not in ("done", "undone", "delete") else 400)
+    if what not in ("done", "undone", "delete"):
+        abort(404)
     try:
         if what == "delete":
             services.remove_action(*me(), goal_id, action_id)
@@ -262,8 +259,6 @@ def consult() -> ResponseReturnValue:
 def change_question(question_id: uuid.UUID, what: str) -> ResponseReturnValue:
     if what not in ("discussed", "open", "delete"):
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
     try:
         if what == "delete":
             questions.remove_question(*me(), question_id)

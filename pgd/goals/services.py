@@ -41,7 +41,6 @@ __all__ = [
     "create_goal",
     "current_goals",
     "goal",
-    "goal_history",
     "goals_overview",
     "goals_page",
     "remove_action",
@@ -111,12 +110,6 @@ def current_goals(principal: Principal, patient_id: uuid.UUID) -> list[GoalSumma
     return [_summary(gid, g, None) for gid, g in current]
 
 
-def goal_history(principal: Principal, patient_id: uuid.UUID) -> list[GoalSummary]:
-    """Achieved and stopped goals, most recently finished first."""
-    require(principal, patient_id, CATEGORY, Action.READ)
-    return _history(load(patient_id))
-
-
 def _history(goals: list[tuple[uuid.UUID, GoalData]]) -> list[GoalSummary]:
     done = [(gid, g) for gid, g in goals if g.state not in CURRENT_STATES]
     done.sort(key=lambda item: item[1].history[-1].at, reverse=True)
@@ -145,10 +138,13 @@ def goal(
     return _summary(goal_id, g, found[goal_id])
 
 
-def checkins(principal: Principal, patient_id: uuid.UUID, goal_id: uuid.UUID) -> dict[date, int]:
+def checkins(
+    principal: Principal, patient_id: uuid.UUID, goal_id: uuid.UUID, since: date | None = None
+) -> dict[date, int]:
+    """A goal's check-ins per day, all of them or from `since` on."""
     require(principal, patient_id, CATEGORY, Action.READ)
     _row, g = one(patient_id, goal_id)
-    return checkin_days(patient_id, [(goal_id, g)])[goal_id]
+    return checkin_days(patient_id, [(goal_id, g)], since)[goal_id]
 
 
 def weight_goal_line(principal: Principal, patient_id: uuid.UUID) -> float | None:

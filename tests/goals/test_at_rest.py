@@ -39,6 +39,7 @@ def test_goal_text_steps_and_questions_are_sealed(app: Flask, create_patient: An
     body = client.get(f"/goals/{goal_id}").get_data(as_text=True)
     assert "minder chips eten" in body  # the patient still reads it
     assert "737 zakjes-zoutloos" in body
+    assert "vraag over steunkousen" in client.get("/goals/questions").get_data(as_text=True)
     raw = _database_bytes(app)
     assert b"patient@example.nl" in raw  # the right database
     for text in (

@@ -107,7 +107,7 @@ def test_weight_goal_accepts_a_comma_and_draws_the_chart_line(
     )
     goal_id = _create(client, kind="measurement", metric="weight", target="84,5", actions="")
     body = client.get(f"/goals/{goal_id}").get_data(as_text=True)
-    assert "91" in body
+    assert re.search(r"91[.,]2\s*kg", body), "the current weight is shown on the goal"
     chart = client.get("/charts/weight").get_data(as_text=True)
     assert "84.5" in chart  # the goal line's label in the figure JSON
 

@@ -87,7 +87,7 @@ def test_paused_goals_show_after_active_and_finished_goals_leave(
         services.set_state(*who, first, "pause", now=NOW)
         services.set_state(*who, third, "achieved", now=NOW)
         overview = services.goals_overview(*who, now=NOW)
-        history = services.goal_history(*who)
+        history = services.goals_page(*who, now=NOW)[1]
     assert [(s.id, s.state) for s in overview] == [(second, "active"), (first, "paused")]
     assert [(s.id, s.state) for s in history] == [(third, "achieved")]
     assert [e.event for e in history[0].data.history] == ["created", "achieved"]
@@ -224,7 +224,7 @@ def test_undo_check_in_and_edit_rules(app: Flask, create_patient: Any) -> None:
             services.check_in(*who, walk, date(2026, 5, 20), now=NOW)
         with pytest.raises(Invalid):
             services.set_state(*who, walk, "resume", now=NOW)
-        (stopped,) = services.goal_history(*who)
+        (stopped,) = services.goals_page(*who, now=NOW)[1]
     assert [e.event for e in stopped.data.history] == ["created", "stopped"]
 
 
