@@ -539,9 +539,14 @@ def test_wrong_query_parameters_are_400_with_the_field(
 
 
 def test_a_well_formed_but_unknown_cursor_is_just_a_position(caller: Caller) -> None:
-    _seed(caller)
-    body = caller.get(query_string={"cursor": "1750000000_" + "f" * 32}).get_json()
-    assert all(item["taken_at"] < "2025-06-15T15:06:40Z" for item in body["items"])
+    made = _seed(caller)
+    middle = datetime(2025, 6, 5, 12, 0, tzinfo=UTC)  # between the 5th and 6th seeded day
+    cursor = f"{int(middle.timestamp())}_" + "f" * 32
+    body = caller.get(query_string={"cursor": cursor}).get_json()
+    assert all(item["taken_at"] < "2025-06-05T12:00:00Z" for item in body["items"])
+    before = [m for m in made if m["taken_at"] < "2025-06-05T12:00:00Z"]
+    assert len(before) == 9  # 5 blood pressures, 3 weights, 1 glucose
+    assert {item["id"] for item in body["items"]} == {m["id"] for m in before}
 
 
 # -- read and delete; another patient's data is not there ----------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from pgd import db
 from pgd.measurements.validation import LOCAL
@@ -219,11 +219,27 @@ def test_a_preview_expires_after_an_hour(patient: FlaskClient, app: Flask) -> No
 
 
 def test_pending_rows_are_sealed(patient: FlaskClient, app: Flask) -> None:
+    import zlib
+
+    from pgd import crypto
+    from pgd.measurements import imports
+    from pgd.measurements.import_models import PendingImport
+
     upload(patient, GOOD)
-    with app.app_context():
-        blob = db.session().execute(text("SELECT payload_sealed FROM pending_imports")).scalar_one()
-    assert b"135" not in bytes(blob)
-    assert "café".encode() not in bytes(blob)
+    with app.test_request_context():
+        row = db.session().scalars(select(PendingImport)).one()
+        blob = bytes(row.payload_sealed)
+        assert b"135" not in blob
+        assert "café".encode() not in blob
+        # The rows are compressed before sealing, so "not readable" alone proves little:
+        # the stored bytes do not even decompress, and open only with the patient's key.
+        with pytest.raises(zlib.error):
+            zlib.decompress(blob)
+        crypto.limit_keys_to(row.patient_id)
+        cipher = crypto.cipher_for(row.patient_id, crypto.Category.IMPORTS)
+        rows = imports._unpack(cipher.open(imports.TABLE, row.id, blob))
+    assert any("café" in note for _value, _when, note in rows)
+    assert any(getattr(value, "systolic", None) == 135 for value, _when, _note in rows)
 
 
 def test_import_pages_need_a_patient_login(app: Flask, create_clinician: Any) -> None:

@@ -311,6 +311,12 @@ def test_list_filters_and_pages(patient: FlaskClient, app: Flask, create_patient
     rows_first = first.count('class="value"')
     rows_second = second.get_data(as_text=True).count('class="value"')
     assert (rows_first, rows_second) == (25, 25)
+    # The second page continues where the first stopped: no reading on both.
+    ids = re.compile(r"/measurements/([0-9a-f-]{36})/edit")
+    on_first = set(ids.findall(first))
+    on_second = set(ids.findall(second.get_data(as_text=True)))
+    assert len(on_first) == len(on_second) == 25
+    assert not on_first & on_second
     two_weeks = patient.get("/measurements?kind=blood_pressure&period=2w").get_data(as_text=True)
     assert "14 measurements" in two_weeks or "15 measurements" in two_weeks
     weights = patient.get("/measurements?kind=weight").get_data(as_text=True)
