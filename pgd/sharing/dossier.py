@@ -134,20 +134,15 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
 
 
 def my_patients(
-    principal: Principal, cursor: str | None = None, page_size: int | None = PAGE_SIZE
+    principal: Principal, cursor: str | None = None, page_size: int | None = None
 ) -> PatientPage:
-    """Everyone with an active grant to this clinician, most recently shared first.
-
-    A page at a time (page_size=None: all of them, for the API).
-    """
+    """Everyone with an active grant to this clinician, most recently shared first, a page
+    at a time (page_size None: PAGE_SIZE, looked up now so it can be changed)."""
     _clinician(principal)
-    grants = policy.patients_of(
-        principal,
-        limit=None if page_size is None else page_size + 1,
-        after=parse_cursor(cursor),
-    )
-    more = page_size is not None and len(grants) > page_size
-    grants = grants[:page_size] if page_size is not None else grants
+    size = PAGE_SIZE if page_size is None else page_size
+    grants = policy.patients_of(principal, limit=size + 1, after=parse_cursor(cursor))
+    more = len(grants) > size
+    grants = grants[:size]
     names = _names([g.patient_id for g in grants])
     rows = [
         PatientRow(
@@ -161,8 +156,9 @@ def my_patients(
         )
         for g in grants
     ]
-    total = len(rows) if page_size is None else policy.count_patients_of(principal)
-    return PatientPage(rows, total, _cursor(grants[-1]) if more else None)
+    return PatientPage(
+        rows, policy.count_patients_of(principal), _cursor(grants[-1]) if more else None
+    )
 
 
 def _actor(principal: Principal) -> Actor:

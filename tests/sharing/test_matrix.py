@@ -10,6 +10,7 @@ way also revokes the clinician's keys; see tests/accounts/test_patient_and_reset
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -181,20 +182,23 @@ def test_my_patients_pages_most_recent_first(
 ) -> None:
     from pgd.sharing import dossier
 
-    monkeypatch.setattr(dossier, "PAGE_SIZE", 2)
+    monkeypatch.setattr(dossier, "PAGE_SIZE", 2)  # read at each call: 3 pages of 2, 2, 1
     clinician = create_clinician()
     for i in range(5):
         make_grant(create_patient(email=f"p{i}@example.nl", name=f"Patient Nummer{i}"), clinician)
     web = verified_client(clinician)
     seen: list[str] = []
     url = "/clinician"
+    pages = 0
     for _page in range(3):
         page = web.get(url).get_data(as_text=True)
+        pages += 1
         assert "5 patiënten delen" in page or "5 patients share" in page
         names = [n for n in (f"Nummer{i}" for i in range(5)) if n in page]
         seen += sorted(names, key=page.index)
-        more = [line for line in page.splitlines() if "?after=" in line]
+        more = re.search(r'href="(/clinician\?after=[^"]+)">Show earlier shares', page)
         if not more:
             break
-        url = more[0].split('href="')[1].split('"')[0].replace("&amp;", "&")
+        url = more.group(1).replace("&amp;", "&")
     assert seen == ["Nummer4", "Nummer3", "Nummer2", "Nummer1", "Nummer0"]
+    assert pages == 3  # really paged: 2 + 2 + 1
