@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pgd.extensions import login_manager
+from pgd.sharing.policy import NotShared
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -114,7 +115,7 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
             "What you sent is too large (more than %(mb)d MB). Send less at a time.",
             mb=max(1, current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         )
-    elif code == 404 and request.path.startswith("/clinician/patients/"):
+    elif isinstance(error, NotShared):
         # The same words whether the patient does not exist or does not share (any more).
         message = _(
             "This patient does not share this with you (any more), or the page does not "

@@ -180,7 +180,7 @@ def grant_for(principal: Principal, patient_id: uuid.UUID) -> ActiveGrant:
     policy.require(principal, patient_id, policy.IDENTIFICATION, Action.READ)
     grant = policy.active_grant(principal.id, patient_id)
     if grant is None:  # revoked between the two lines above
-        raise policy.NotFound()
+        raise policy.NotShared()
     return grant
 
 

@@ -208,12 +208,19 @@ def allowed(
     return decide(principal, patient_id, category, action, at) is not None
 
 
+class NotShared(NotFound):
+    """The 404 a clinician gets: not shared (any more) with them — the same answer whether
+    or not the patient exists, worded so a revoked share is understood (pgd.web)."""
+
+
 def require(
     principal: Principal | None, patient_id: uuid.UUID, category: str, action: Action
 ) -> Access:
     """Raise 404 unless allowed(); otherwise the allowed access with its data window."""
     access = decide(principal, patient_id, category, action)
     if access is None:
+        if principal is not None and principal.role == "clinician":
+            raise NotShared()
         raise NotFound()
     return access
 

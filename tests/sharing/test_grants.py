@@ -382,7 +382,10 @@ def test_roles_stay_on_their_own_pages(
     app: Flask, create_clinician: Callable[..., Any], patient_client: FlaskClient
 ) -> None:
     for url in ("/clinician", "/clinician/share-code", f"/clinician/patients/{uuid.uuid4()}"):
-        assert patient_client.get(url).status_code == 404, url
+        refused = patient_client.get(url)
+        assert refused.status_code == 404, url
+        # A patient is not told about shares: the plain "does not exist" page.
+        assert "This page does not exist" in refused.get_data(as_text=True)
     create_clinician()
     clinician = logged_in(app, "poh@praktijk.nl")
     for url in ("/sharing", "/sharing/new", "/sharing/who-looked"):

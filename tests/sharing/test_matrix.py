@@ -166,6 +166,12 @@ def test_guessed_urls_answer_404(
         "/clinician/patients/not-a-uuid",
     ):
         assert web.get(url).status_code == 404, url
+    # Not shared reads the same for an unknown patient and for a category not shared.
+    for url in (
+        f"/clinician/patients/{uuid.uuid4()}",
+        f"/clinician/patients/{patient.id}/charts/glucose",
+    ):
+        assert "Patients can stop sharing at any time." in web.get(url).get_data(as_text=True)
     page = web.get(f"/clinician/patients/{patient.id}").get_data(as_text=True)
     assert 'id="sum-weight"' in page
     for absent in ("sum-glucose", "sum-blood_pressure", "sum-goals", "charts/glucose"):
