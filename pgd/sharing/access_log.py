@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from pgd import db
+from pgd.measurements.validation import LOCAL
 from pgd.sharing.models import AccessEvent, AccessLogHead
 
 GENESIS = "0" * 64
@@ -237,6 +238,7 @@ def verify(anchor: tuple[int, str] | None = None) -> tuple[int, Broken | None]:
 class EventView:
     seq: int
     occurred_at: datetime
+    actor_id: uuid.UUID
     actor_name: str
     actor_profession: str
     categories: tuple[str, ...]
@@ -257,6 +259,7 @@ def events_of(
             select(
                 AccessEvent.seq,
                 AccessEvent.occurred_at,
+                AccessEvent.actor_id,
                 AccessEvent.actor_name,
                 AccessEvent.actor_profession,
                 AccessEvent.categories,
@@ -272,6 +275,7 @@ def events_of(
         EventView(
             r.seq,
             r.occurred_at if r.occurred_at.tzinfo else r.occurred_at.replace(tzinfo=UTC),
+            r.actor_id,
             r.actor_name,
             r.actor_profession,
             tuple(c for c in r.categories.split(",") if c),
@@ -301,35 +305,28 @@ VISIT_GAP = timedelta(minutes=30)
 
 def visits(events: list[EventView], order: tuple[str, ...]) -> list[Visit]:
     """Group events (newest first) into visits: the same person, the same way in (web or
-    API), the same day, at most VISIT_GAP between one event and the next. Pure."""
+    API), the same day in the Netherlands, at most VISIT_GAP between one event and the
+    next. Pure."""
     found: list[Visit] = []
+    keys: list[tuple[uuid.UUID, str, date]] = []
     for e in events:
         action = "api_read" if e.action == ReadAction.API else "view"
-        if found:
+        key = (e.actor_id, action, e.occurred_at.astimezone(LOCAL).date())
+        if found and keys[-1] == key and found[-1].first - e.occurred_at <= VISIT_GAP:
             v = found[-1]
-            if (
-                (v.actor_name, v.actor_profession, v.action)
-                == (e.actor_name, e.actor_profession, action)
-                and v.first - e.occurred_at <= VISIT_GAP
-                and v.first.date() == e.occurred_at.date()
-            ):
-                merged = set(v.categories) | set(e.categories)
-                found[-1] = Visit(
-                    v.actor_name,
-                    v.actor_profession,
-                    tuple(c for c in order if c in merged) + tuple(sorted(merged - set(order))),
-                    action,
-                    e.occurred_at,
-                    v.last,
-                    v.count + 1,
-                )
-                continue
-        cats = set(e.categories)
+            found[-1] = replace(
+                v,
+                categories=_in_order(set(v.categories) | set(e.categories), order),
+                first=e.occurred_at,
+                count=v.count + 1,
+            )
+            continue
+        keys.append(key)
         found.append(
             Visit(
                 e.actor_name,
                 e.actor_profession,
-                tuple(c for c in order if c in cats) + tuple(sorted(cats - set(order))),
+                _in_order(set(e.categories), order),
                 action,
                 e.occurred_at,
                 e.occurred_at,
@@ -337,3 +334,7 @@ def visits(events: list[EventView], order: tuple[str, ...]) -> list[Visit]:
             )
         )
     return found
+
+
+def _in_order(categories: set[str], order: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in order if c in categories) + tuple(sorted(categories - set(order)))

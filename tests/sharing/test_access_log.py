@@ -339,18 +339,26 @@ def test_who_looked_pages_newest_first(app: Flask, create_patient: Any, monkeypa
 
 
 def test_looks_close_together_are_one_visit() -> None:
-    """Pure: same person, same way in, same day, at most 30 minutes apart."""
+    """Pure: same person, same way in, same day in the Netherlands, at most 30 minutes
+    apart."""
     from datetime import UTC, datetime, timedelta
 
     from pgd.sharing.access_log import EventView, visits
     from pgd.sharing.policy import SHAREABLE
 
     t = datetime(2027, 3, 3, 10, 12, tzinfo=UTC)
+    anna, bert, namesake = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
     def ev(
-        minutes: int, cats: tuple[str, ...], who: str = "Anna de Vries", action: str = "view_chart"
+        minutes: int,
+        cats: tuple[str, ...],
+        who: uuid.UUID = anna,
+        action: str = "view_chart",
+        name: str = "",
+        at: datetime = t,
     ) -> EventView:
-        return EventView(0, t + timedelta(minutes=minutes), who, "poh", cats, action)
+        label = name or ("Bert Kok" if who == bert else "Anna de Vries")
+        return EventView(0, at + timedelta(minutes=minutes), who, label, "poh", cats, action)
 
     newest_first = [
         ev(200, ("weight",)),  # 2 h 20 later: a new visit
@@ -358,7 +366,8 @@ def test_looks_close_together_are_one_visit() -> None:
         ev(20, ("glucose",)),
         ev(5, ("weight",), action="view_summary"),
         ev(0, ("glucose", "blood_pressure")),
-        ev(-1, ("weight",), who="Bert Kok"),  # someone else
+        ev(-1, ("weight",), who=bert),  # someone else
+        ev(-2, ("weight",), who=namesake, name="Bert Kok"),  # another Bert Kok
     ]
     found = visits(newest_first, SHAREABLE)
     assert [(v.actor_name, v.action, v.categories, v.count) for v in found] == [
@@ -366,18 +375,19 @@ def test_looks_close_together_are_one_visit() -> None:
         ("Anna de Vries", "api_read", ("goals",), 1),
         ("Anna de Vries", "view", ("blood_pressure", "weight", "glucose"), 3),
         ("Bert Kok", "view", ("weight",), 1),
+        ("Bert Kok", "view", ("weight",), 1),
     ]
     visit = found[2]
     assert (visit.first, visit.last) == (t, t + timedelta(minutes=20))
-    # Past midnight is another day, another line, however close.
-    late = datetime(2027, 3, 3, 23, 55, tzinfo=UTC)
+    # Past midnight in the Netherlands (23:55 and 00:05 CET) is another day, another line.
+    dutch_midnight = datetime(2027, 3, 3, 23, 0, tzinfo=UTC)
     split = visits(
-        [
-            EventView(
-                2, late + timedelta(minutes=10), "Anna de Vries", "poh", ("weight",), "view_chart"
-            ),
-            EventView(1, late, "Anna de Vries", "poh", ("weight",), "view_chart"),
-        ],
-        SHAREABLE,
+        [ev(5, ("weight",), at=dutch_midnight), ev(-5, ("weight",), at=dutch_midnight)], SHAREABLE
     )
     assert len(split) == 2
+    # Midnight in UTC is 01:00 in the Netherlands: the same day, one line.
+    utc_midnight = datetime(2027, 3, 4, 0, 0, tzinfo=UTC)
+    joined = visits(
+        [ev(5, ("weight",), at=utc_midnight), ev(-5, ("weight",), at=utc_midnight)], SHAREABLE
+    )
+    assert len(joined) == 1
