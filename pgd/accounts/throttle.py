@@ -13,7 +13,8 @@ from limits.strategies import FixedWindowRateLimiter
 from pgd.extensions import limiter
 
 
-def _strategy() -> FixedWindowRateLimiter:
+def strategy() -> FixedWindowRateLimiter:
+    """One counter per app on the limiter's storage (memory, or Redis for all workers)."""
     existing = current_app.extensions.get("pgd.throttle")
     if existing is None or existing.storage is not limiter.storage:
         existing = FixedWindowRateLimiter(limiter.storage)
@@ -39,19 +40,19 @@ def client_address() -> str:
 
 def attempt(account: str) -> bool:
     """Count one attempt for this account and address; False when over either limit."""
-    strategy = _strategy()
+    counter = strategy()
     allowed = True
     for item, scope, key in _items(account):
-        if not strategy.hit(item, "pgd-attempt", scope, key):
+        if not counter.hit(item, "pgd-attempt", scope, key):
             allowed = False
     return allowed
 
 
 def succeeded(account: str) -> None:
     """A right password: its attempt does not count against the account or the address."""
-    strategy = _strategy()
+    counter = strategy()
     for item, scope, key in _items(account):
-        strategy.hit(item, "pgd-attempt", scope, key, cost=-1)
+        counter.hit(item, "pgd-attempt", scope, key, cost=-1)
 
 
 def wait_minutes() -> int:

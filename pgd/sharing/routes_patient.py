@@ -49,7 +49,10 @@ def _message(error: SharingError) -> str:
         ),
     }
     if error.code == "too_many":
-        return _("You tried too often. Wait 15 minutes and try again.")
+        return _(
+            "You tried too often. Wait %(minutes)d minutes and try again.",
+            minutes=services.lookup_wait_minutes(),
+        )
     return texts.get((error.field, error.code), _("This did not work. Check the form."))
 
 

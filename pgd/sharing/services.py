@@ -9,22 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, request
-from limits import parse
-from limits.strategies import FixedWindowRateLimiter
+from flask import current_app
+from limits import RateLimitItem, parse
 from sqlalchemy import select, update
 
 from pgd import crypto, db
 from pgd.accounts import services as accounts
+from pgd.accounts import throttle
 from pgd.accounts.models import Role, User
-from pgd.extensions import limiter
 from pgd.sharing import access_log, codes, policy
 from pgd.sharing.models import Grant, ShareCode
 from pgd.sharing.policy import Principal, aware, split_categories
-
-# Wrong codes or unknown e-mails, per patient and per client address (pgd.config).
-SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
-SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
 
 
 class SharingError(Exception):
@@ -81,35 +76,31 @@ def _card(clinician_id: uuid.UUID) -> ClinicianCard:
 
 
 # -- finding a clinician (rate-limited: no enumeration) -------------------------------
-def _strategy() -> FixedWindowRateLimiter:
-    return FixedWindowRateLimiter(limiter.storage)
-
-
-def _limits(patient_id: uuid.UUID) -> list[tuple[object, str]]:
-    """(limit, key) pairs: one per patient, one per client address (patients can make
-    more accounts, so the address brakes many accounts guessing from one place)."""
+def _limits(patient_id: uuid.UUID) -> list[tuple[RateLimitItem, str]]:
+    """(limit, key): wrong codes or unknown e-mails per patient, and per client address
+    (patients can make more accounts; the address brakes many guessing from one place).
+    Settings SHARE_LOOKUP_LIMIT and SHARE_LOOKUP_LIMIT_IP (pgd.config)."""
     config = current_app.config
     return [
-        (parse(config.get("SHARE_LOOKUP_LIMIT", SHARE_LOOKUP_LIMIT)), str(patient_id)),
-        (
-            parse(config.get("SHARE_LOOKUP_LIMIT_IP", SHARE_LOOKUP_LIMIT_IP)),
-            "ip:" + (request.remote_addr or "unknown"),
-        ),
+        (parse(config["SHARE_LOOKUP_LIMIT"]), str(patient_id)),
+        (parse(config["SHARE_LOOKUP_LIMIT_IP"]), "ip:" + throttle.client_address()),
     ]
 
 
 def _over_limit(patient_id: uuid.UUID) -> bool:
-    strategy = _strategy()
-    return any(
-        not strategy.test(item, "pgd-share-lookup", key)  # type: ignore[arg-type]
-        for item, key in _limits(patient_id)
-    )
+    counter = throttle.strategy()
+    return any(not counter.test(item, "pgd-share-lookup", key) for item, key in _limits(patient_id))
 
 
 def _count_failure(patient_id: uuid.UUID) -> None:
-    strategy = _strategy()
+    counter = throttle.strategy()
     for item, key in _limits(patient_id):
-        strategy.hit(item, "pgd-share-lookup", key)  # type: ignore[arg-type]
+        counter.hit(item, "pgd-share-lookup", key)
+
+
+def lookup_wait_minutes() -> int:
+    """How long "try again later" is, from the limits as configured."""
+    return max(1, max(item.get_expiry() for item, _key in _limits(uuid.UUID(int=0))) // 60)
 
 
 def _code_owner(code: str, now: datetime) -> uuid.UUID | None:
