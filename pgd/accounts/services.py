@@ -131,19 +131,31 @@ def set_locale(user: User, locale: str) -> None:
 
 def profile_of(user_id: uuid.UUID) -> ProfileData:
     """The owner's name and date of birth, opened with their profile key."""
-    profile = db.session().get(Profile, user_id)
-    if profile is None:
-        return ProfileData(name="", birth_date=None)
-    cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE)
-    name = cipher.open_text("profiles", user_id, profile.name_sealed)
-    birth = (
-        date.fromisoformat(
-            cipher.open_text("profiles.birth_date", user_id, profile.birth_date_sealed)
+    return profiles_of([user_id]).get(user_id, ProfileData(name="", birth_date=None))
+
+
+def profiles_of(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, ProfileData]:
+    """Names and dates of birth of many users: columns, 900 ids a query, keys opened in
+    bulk. The key scope of this request decides which ones open (pgd.crypto)."""
+    if len(user_ids) > 1:
+        crypto.preload(user_ids, crypto.Category.PROFILE)
+    out: dict[uuid.UUID, ProfileData] = {}
+    sess = db.session()
+    for start in range(0, len(user_ids), 900):
+        rows = sess.execute(
+            select(Profile.user_id, Profile.name_sealed, Profile.birth_date_sealed).where(
+                Profile.user_id.in_(user_ids[start : start + 900])
+            )
         )
-        if profile.birth_date_sealed
-        else None
-    )
-    return ProfileData(name=name, birth_date=birth)
+        for user_id, name_sealed, birth_sealed in rows:
+            cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE)
+            birth = (
+                date.fromisoformat(cipher.open_text("profiles.birth_date", user_id, birth_sealed))
+                if birth_sealed
+                else None
+            )
+            out[user_id] = ProfileData(cipher.open_text("profiles", user_id, name_sealed), birth)
+    return out
 
 
 def update_profile(user: User, name: str, birth_date: date | None) -> None:

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import request
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_
 
 from pgd import crypto, db
 from pgd.accounts import services as accounts
-from pgd.accounts.models import Profile, Role
+from pgd.accounts.models import Role
 from pgd.measurements import services as measurements
 from pgd.measurements import settings as patient_settings
 from pgd.measurements.models import Kind
@@ -77,29 +77,6 @@ class PatientRow:
     shared_at: datetime
 
 
-def _names(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, date | None]]:
-    """Names and birth dates of many patients: one query, keys opened in bulk."""
-    crypto.preload(patient_ids, crypto.Category.PROFILE)
-    out: dict[uuid.UUID, tuple[str, date | None]] = {}
-    sess = db.session()
-    for start in range(0, len(patient_ids), 900):
-        rows = sess.execute(
-            select(Profile.user_id, Profile.name_sealed, Profile.birth_date_sealed).where(
-                Profile.user_id.in_(patient_ids[start : start + 900])
-            )
-        )
-        for user_id, name_sealed, birth_sealed in rows:
-            cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE)
-            name = cipher.open_text("profiles", user_id, name_sealed)
-            birth = (
-                date.fromisoformat(cipher.open_text("profiles.birth_date", user_id, birth_sealed))
-                if birth_sealed
-                else None
-            )
-            out[user_id] = (name, birth)
-    return out
-
-
 def _ordered(categories: frozenset[str]) -> tuple[str, ...]:
     return tuple(c for c in policy.SHAREABLE if c in categories)
 
@@ -143,12 +120,13 @@ def my_patients(
     grants = policy.patients_of(principal, limit=size + 1, after=parse_cursor(cursor))
     more = len(grants) > size
     grants = grants[:size]
-    names = _names([g.patient_id for g in grants])
+    profiles = accounts.profiles_of([g.patient_id for g in grants])
+    nobody = accounts.ProfileData(name="", birth_date=None)
     rows = [
         PatientRow(
             g.patient_id,
-            names.get(g.patient_id, ("", None))[0],
-            names.get(g.patient_id, ("", None))[1],
+            profiles.get(g.patient_id, nobody).name,
+            profiles.get(g.patient_id, nobody).birth_date,
             _ordered(g.categories),
             g.data_from,
             g.expires_at,
