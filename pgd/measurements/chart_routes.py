@@ -21,7 +21,6 @@ from pgd.measurements.models import Kind
 from pgd.measurements.validation import LOCAL
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-MAX_OVERLAY_DAYS = 7
 
 
 def _offset(epoch: int) -> int:
@@ -156,7 +155,7 @@ def _weight_goal(who: tuple[User, uuid.UUID]) -> float | None:
 def _chosen_days(available: np.ndarray) -> list[date]:
     """Days picked in the form (?day=2026-03-01&day=...), else the latest days with data."""
     picked: list[date] = []
-    for raw in request.args.getlist("day")[:MAX_OVERLAY_DAYS]:
+    for raw in request.args.getlist("day")[: charts.MAX_OVERLAY_DAYS]:
         try:
             picked.append(date.fromisoformat(raw))
         except ValueError:
@@ -216,4 +215,11 @@ def glucose_context(s: services.Series, view: str) -> dict[str, object]:
         tir = stats.time_in_range(mmol)
         figure = charts.time_in_range_figure(tir)
         text = charts.time_in_range_text(tir)
-    return {"kind": "glucose", "n": s.n, "figure": _island(figure), "text": text, **context}
+    return {
+        "kind": "glucose",
+        "n": s.n,
+        "figure": _island(figure),
+        "text": text,
+        "max_days": charts.MAX_OVERLAY_DAYS,
+        **context,
+    }

@@ -37,7 +37,7 @@ from pgd.measurements.stats import (
 )
 
 MAX_POINTS = 2000
-MAX_OVERLAY_DAYS = 14
+MAX_OVERLAY_DAYS = 7  # days in one overlay; the day picker allows no more
 TABLE_ROWS = 50
 
 # Okabe-Ito: tells colours apart with every common colour-vision deficiency.
@@ -86,9 +86,8 @@ def to_json(fig: Figure) -> bytes:
 
 
 HOUR_MS = 3600 * 1000
-# Below this width (CSS pixels of the chart box) charts.js applies a figure's "narrow"
-# patch: fewer ticks, kept level, and smaller margins, so nothing is cut off on a phone.
-NARROW_WIDTH = 560
+# Below 560 CSS pixels of chart box (NARROW_WIDTH in static/js/charts.js) a figure's
+# "narrow" patch applies: fewer ticks, kept level, smaller margins, nothing cut off.
 
 
 def _layout(y_title: str) -> Figure:

@@ -363,11 +363,6 @@ def series(
     return Series(kind, epoch, out)
 
 
-def latest(principal: Principal, patient_id: uuid.UUID, kind: Kind) -> v.Reading | None:
-    result = page(principal, patient_id, (kind,), limit=1)
-    return result.readings[0] if result.readings else None
-
-
 def all_readings(principal: Principal, patient_id: uuid.UUID) -> Iterator[v.Reading]:
     """Every own reading, oldest first, for the CSV export."""
     start: datetime | None = None

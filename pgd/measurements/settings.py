@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 import orjson
 
 from pgd import crypto, db
+from pgd.measurements import stats
 from pgd.measurements.models import PatientSettings
 from pgd.sharing.policy import Action, Principal, require
 
@@ -20,8 +21,8 @@ TABLE = "patient_settings"
 @dataclass(frozen=True)
 class Settings:
     height_cm: float | None = None
-    bp_target_systolic: int = 140
-    bp_target_diastolic: int = 90
+    bp_target_systolic: int = stats.DEFAULT_BP_TARGET[0]
+    bp_target_diastolic: int = stats.DEFAULT_BP_TARGET[1]
     glucose_unit: str = "mmol"
 
     @property

@@ -17,7 +17,7 @@ GLUCOSE_HIGH = 10.0
 GLUCOSE_VERY_HIGH = 13.9
 BMI_BANDS = (18.5, 25.0, 30.0)
 BMI_BAND_NAMES = ("underweight", "healthy", "overweight", "obese")
-DEFAULT_BP_TARGET = (140, 90)
+DEFAULT_BP_TARGET = (140, 90)  # the Dutch NHG default; a patient can set their own
 MINUTES_PER_DAY = 24 * 60
 
 
@@ -146,33 +146,6 @@ def downsample_minmax(
     return x[keep], y[keep]
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The numbers a dashboard tile shows for one kind of measurement."""
-
-    n: int
-    mean: float
-    minimum: float
-    maximum: float
-    latest: float
-    latest_at: np.datetime64
-
-
-def summarize(times: np.ndarray, values: np.ndarray) -> Summary | None:
-    """Condense a series for the dashboard; None says 'nothing measured' without a fake zero."""
-    if len(values) == 0:
-        return None
-    data = np.asarray(values, dtype=float)
-    return Summary(
-        n=int(data.size),
-        mean=float(np.mean(data)),
-        minimum=float(np.min(data)),
-        maximum=float(np.max(data)),
-        latest=float(data[-1]),
-        latest_at=np.datetime64(times[-1], "s"),
-    )
-
-
 def change_percent(before: float | None, after: float | None) -> float | None:
     """Relative change for trend lines; None when there is nothing sound to compare."""
     if before is None or after is None or before == 0:
@@ -201,16 +174,3 @@ def bmi_band(value: float) -> str:
         if value < limit:
             return name
     return BMI_BAND_NAMES[-1]
-
-
-def daily_means(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One mean per calendar day, so trends are not skewed by days with many readings."""
-    days = np.asarray(times).astype("datetime64[D]")
-    data = np.asarray(values, dtype=float)
-    if data.size == 0:
-        return np.array([], dtype="datetime64[D]"), np.array([], dtype=float)
-    if np.any(days[1:] < days[:-1]):  # tolerate unsorted input rather than mix days up
-        order = np.argsort(days, kind="stable")
-        days, data = days[order], data[order]
-    unique_days, starts, counts = np.unique(days, return_index=True, return_counts=True)
-    return unique_days, np.add.reduceat(data, starts) / counts

@@ -289,7 +289,7 @@ def test_day_curve_overlay_caps_the_number_of_days() -> None:
     assert len(styles) == charts.MAX_OVERLAY_DAYS  # every day looks different
     text = charts.day_curve_text(many)
     assert len(text.rows) == 2 * charts.MAX_OVERLAY_DAYS
-    assert "14 of the 20 chosen days" in text.summary
+    assert f"{charts.MAX_OVERLAY_DAYS} of the 20 chosen days" in text.summary
 
 
 def test_day_curve_text() -> None:

@@ -200,22 +200,6 @@ def test_downsample_rejects_fewer_than_two_points() -> None:
 # --- summaries, targets, BMI, daily means ----------------------------------------------
 
 
-def test_summarize() -> None:
-    times = np.array(["2025-03-01T08:00", "2025-03-02T08:00", "2025-03-03T08:00"], "datetime64[s]")
-    summary = stats.summarize(times, np.array([80.0, 82.0, 81.0]))
-    assert summary == stats.Summary(3, 81.0, 80.0, 82.0, 81.0, times[-1])
-    assert stats.summarize(times[:0], np.array([])) is None
-
-
-@pytest.mark.parametrize(
-    ("before", "after", "expected"),
-    [(100.0, 90.0, -10.0), (80.0, 100.0, 25.0), (None, 5.0, None), (5.0, None, None), (0, 3, None)],
-)
-def test_change_percent(before: float | None, after: float | None, expected: float | None) -> None:
-    result = stats.change_percent(before, after)
-    assert result == (pytest.approx(expected) if expected is not None else None)
-
-
 def test_bp_above_target_counts_either_number() -> None:
     systolic = np.array([139, 140, 120])
     diastolic = np.array([89, 80, 90])
@@ -249,20 +233,3 @@ def test_bmi_and_bands() -> None:
 )
 def test_bmi_band_edges(value: float, band: str) -> None:
     assert stats.bmi_band(value) == band
-
-
-def test_daily_means_groups_by_local_day() -> None:
-    times = np.array(
-        ["2025-03-01T07:00", "2025-03-01T23:59", "2025-03-02T00:00", "2025-03-04T12:00"],
-        "datetime64[s]",
-    )
-    days, means = stats.daily_means(times, np.array([130.0, 140.0, 150.0, 120.0]))
-    np.testing.assert_array_equal(
-        days, np.array(["2025-03-01", "2025-03-02", "2025-03-04"], "datetime64[D]")
-    )
-    np.testing.assert_allclose(means, [135.0, 150.0, 120.0])
-    shuffled = stats.daily_means(times[::-1], np.array([120.0, 150.0, 140.0, 130.0]))
-    np.testing.assert_allclose(shuffled[1], [135.0, 150.0, 120.0])
-    empty_days, empty_means = stats.daily_means(times[:0], np.array([]))
-    assert empty_days.size == 0
-    assert empty_means.size == 0
