@@ -16,7 +16,6 @@ import numpy as np
 import plotly.io.json as plotly_json
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
@@ -35,6 +34,7 @@ from pgd.measurements.stats import (
     downsample_minmax,
     minmax_indices,
 )
+from pgd.measurements.validation import format_number
 
 MAX_POINTS = 2000
 MAX_OVERLAY_DAYS = 7  # days in one overlay; the day picker allows no more
@@ -166,14 +166,8 @@ def _band(
     return shape
 
 
-def _decimal_sign() -> str:
-    """',' for Dutch readers ("7,4 mmol/L"), '.' for English; '.' outside a request."""
-    locale = get_locale()
-    return get_decimal_symbol(locale) if locale is not None else "."
-
-
 def _num(value: float, decimals: int = 1) -> str:
-    return f"{value:.{decimals}f}".replace(".", _decimal_sign())
+    return format_number(value, decimals)
 
 
 def _short(value: float) -> str:

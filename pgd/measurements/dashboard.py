@@ -11,12 +11,12 @@ from flask_babel import ngettext
 
 from pgd.measurements import stats
 from pgd.measurements.services import Series
+from pgd.measurements.validation import format_number
 
 
-def _nl(x: float, digits: int = 1) -> str:
-    from flask_babel import format_decimal
-
-    return format_decimal(round(x, digits), format="#,##0." + "0" * digits if digits else "#,##0")
+def _nl(x: float) -> str:
+    """One decimal in the reader's language ("7,4" in Dutch)."""
+    return format_number(x, 1)
 
 
 @dataclass
@@ -114,9 +114,12 @@ def glucose_card(s: Series, now: datetime) -> Card:
         tir = stats.time_in_range(values)
         card.lines.append(
             _(
-                "In the last 14 days, %(pct)d%% of your %(n)d readings were between 3,9 and 10.",
+                "In the last 14 days, %(pct)d%% of your %(n)d readings were between "
+                "%(low)s and %(high)s.",
                 pct=round(tir.in_range),
                 n=tir.n,
+                low=format_number(stats.GLUCOSE_LOW),
+                high=format_number(stats.GLUCOSE_HIGH),
             )
         )
         lows = int(np.count_nonzero(values < stats.GLUCOSE_LOW))

@@ -21,7 +21,7 @@ from pgd.measurements.forms import (
     WeightForm,
 )
 from pgd.measurements.models import Kind, Source
-from pgd.measurements.validation import LOCAL, Invalid
+from pgd.measurements.validation import LOCAL, Invalid, format_number
 from pgd.measurements.values import BloodPressure, Glucose, Reading, Weight
 
 CHART_FOR = {
@@ -146,14 +146,14 @@ def edit_reading(reading_id: uuid.UUID) -> ResponseReturnValue:
         )
         template = "measurements/blood_pressure_form.html"
     elif isinstance(value, Weight):
-        form = WeightForm(data={**common, "weight": f"{value.kg:g}".replace(".", ",")})
+        form = WeightForm(data={**common, "weight": format_number(value.kg)})
         template = "measurements/weight_form.html"
     else:
         assert isinstance(value, Glucose)
         form = GlucoseForm(
             data={
                 **common,
-                "glucose": f"{value.mmol:g}".replace(".", ","),
+                "glucose": format_number(value.mmol),
                 "unit": "mmol",
                 "moment": value.moment,
             }
@@ -187,9 +187,7 @@ def settings_page() -> ResponseReturnValue:
     current = settings.get(*me())
     form = SettingsForm(
         data={
-            "height": ""
-            if current.height_cm is None
-            else f"{current.height_cm:g}".replace(".", ","),
+            "height": "" if current.height_cm is None else format_number(current.height_cm),
             "bp_target_systolic": str(current.bp_target_systolic),
             "bp_target_diastolic": str(current.bp_target_diastolic),
             "glucose_unit": current.glucose_unit,

@@ -68,7 +68,7 @@ def parse_number(raw: object) -> float | None:
     return float(text.replace(",", "."))
 
 
-def _decimal_sign() -> str:
+def decimal_sign() -> str:
     """',' when the reader's language is Dutch, '.' in English and outside a request."""
     locale = get_locale()
     return get_decimal_symbol(locale) if locale is not None else "."
@@ -82,7 +82,7 @@ def format_number(x: float, decimals: int | None = None) -> str:
     number of decimals ("2,8").
     """
     text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
-    return text.replace(".", _decimal_sign())
+    return text.replace(".", decimal_sign())
 
 
 _EXAMPLES = {

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_decimal_symbol
 from flask import g, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
 from flask_babel import gettext as _
 
 from pgd.accounts.labels import profession_label
+from pgd.measurements.validation import decimal_sign
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
@@ -221,7 +221,4 @@ def goal_progress(goal: Any) -> str:
 def target(text: str) -> str:
     """A target as the summary states it ("BMI 18.5–25") with this language's decimal
     sign ("BMI 18,5–25" in Dutch)."""
-    from flask_babel import get_locale
-
-    symbol = get_decimal_symbol(get_locale() or "en")
-    return text.replace(".", symbol) if symbol != "." else text
+    return text.replace(".", decimal_sign())

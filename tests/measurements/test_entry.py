@@ -364,6 +364,23 @@ def test_dashboard_plain_language(patient: FlaskClient) -> None:
     home = patient.get("/home").get_data(as_text=True)
     assert "above your target (140/90) on 2 of the last 3 readings" in home
     assert "150/95 mmHg" in home  # the latest
+    for i, mmol in enumerate(("6,5", "12,5")):
+        post_form(
+            patient,
+            "/measurements/glucose/new",
+            {
+                "glucose": mmol,
+                "unit": "mmol",
+                "moment": "fasting",
+                **_when(timedelta(hours=-i - 1)),
+            },
+        )
+    home = patient.get("/home").get_data(as_text=True)
+    # The range in the reader's own numbers: a point in English, a comma in Dutch.
+    assert "50% of your 2 readings were between 3.9 and 10." in home
+    patient.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    dutch = patient.get("/home").get_data(as_text=True)
+    assert "50% van uw 2 metingen tussen 3,9 en 10 mmol/L." in dutch
 
 
 def test_local_times_follow_daylight_saving() -> None:
