@@ -19,6 +19,10 @@ BMI_BANDS = (18.5, 25.0, 30.0)
 BMI_BAND_NAMES = ("underweight", "healthy", "overweight", "obese")
 DEFAULT_BP_TARGET = (140, 90)  # the Dutch NHG default; a patient can set their own
 MINUTES_PER_DAY = 24 * 60
+# Single readings that call for action today: the patient's advice on saving and the
+# clinician's pre-consult flags use the same limits.
+BP_ALARM = (180, 110)  # systolic or diastolic at or above
+GLUCOSE_ALARM_HIGH = 15.0  # mmol/L, above
 
 
 @dataclass(frozen=True)

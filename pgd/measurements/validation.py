@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from pgd.measurements import stats
 from pgd.measurements.values import (
     MGDL_PER_MMOL,
     Arm,
@@ -261,7 +262,9 @@ class Advice:
 def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
     """Possible but alarming values are saved, with advice on what to do now."""
     found: list[Advice] = []
-    if isinstance(value, BloodPressure) and (value.systolic >= 180 or value.diastolic >= 110):
+    if isinstance(value, BloodPressure) and (
+        value.systolic >= stats.BP_ALARM[0] or value.diastolic >= stats.BP_ALARM[1]
+    ):
         found.append(
             Advice(
                 "urgent",
@@ -274,7 +277,7 @@ def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
                 ),
             )
         )
-    if isinstance(value, Glucose) and value.mmol < 3.9:
+    if isinstance(value, Glucose) and value.mmol < stats.GLUCOSE_LOW:
         found.append(
             Advice(
                 "urgent",
@@ -286,7 +289,7 @@ def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
                 ),
             )
         )
-    elif isinstance(value, Glucose) and value.mmol > 15:
+    elif isinstance(value, Glucose) and value.mmol > stats.GLUCOSE_ALARM_HIGH:
         found.append(
             Advice(
                 "attention",

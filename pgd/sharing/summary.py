@@ -14,9 +14,6 @@ import numpy as np
 from pgd.measurements import stats
 
 BP_FLAG = (140, 90)  # mean at or above this is flagged, whatever the personal target
-# Single readings a patient is told to act on (the same limits as their advice): counted.
-BP_VERY_HIGH = (180, 110)
-GLUCOSE_VERY_HIGH = 15.0
 WEIGHT_CHANGE_FLAG = 3.0  # percent within the period
 # Changes smaller than this count as "about the same" (measurement noise).
 STEADY = {"systolic": 3.0, "kg": 0.5, "mmol": 0.3}
@@ -95,7 +92,7 @@ def blood_pressure(
     block.trend, block.trend_delta = _trend(s, systolic[before], STEADY["systolic"])
     above = stats.bp_above_target(s, d, target)
     block.within_target_pct = 100.0 * (block.n - above) / block.n
-    very_high = int(np.count_nonzero((s >= BP_VERY_HIGH[0]) | (d >= BP_VERY_HIGH[1])))
+    very_high = int(np.count_nonzero((s >= stats.BP_ALARM[0]) | (d >= stats.BP_ALARM[1])))
     if very_high:
         block.flags.append(("bp_very_high", very_high))
     if block.stats["systolic"].mean >= BP_FLAG[0] or block.stats["diastolic"].mean >= BP_FLAG[1]:
@@ -139,7 +136,7 @@ def glucose(epoch: np.ndarray, mmol: np.ndarray, window: Window) -> Block:
     lows = int(np.count_nonzero(g < stats.GLUCOSE_LOW))
     if lows:
         block.flags.append(("glucose_low", lows))
-    very_high = int(np.count_nonzero(g > GLUCOSE_VERY_HIGH))
+    very_high = int(np.count_nonzero(g > stats.GLUCOSE_ALARM_HIGH))
     if very_high:
         block.flags.append(("glucose_very_high", very_high))
     return block
