@@ -49,6 +49,18 @@ def _seal_into(row: Measurement, cipher: crypto.RecordCipher, value: v.Value, no
     row.fingerprint = cipher.fingerprint(v.fingerprint_material(row.kind, taken, value))
 
 
+class _Ciphers(dict[str, crypto.RecordCipher]):
+    """One cipher per kind for a loop over rows: looked up once a kind, not once a row."""
+
+    def __init__(self, patient_id: uuid.UUID) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+
+    def __missing__(self, kind: str) -> crypto.RecordCipher:
+        cipher = self[kind] = _cipher(self.patient_id, Kind(kind))
+        return cipher
+
+
 def _reading(row_id: uuid.UUID, kind: str, taken_at: int, source: str, payload: bytes) -> v.Reading:
     value, note = v.decode(kind, payload)
     return v.Reading(row_id, Kind(kind), _aware(taken_at), value, note, source)
@@ -283,13 +295,14 @@ def page(
         .order_by(Measurement.taken_at.desc(), Measurement.id.desc())
         .limit(limit + 1)
     ).all()
+    ciphers = _Ciphers(patient_id)
     readings = [
         _reading(
             r.id,
             r.kind,
             r.taken_at,
             r.source,
-            _cipher(patient_id, Kind(r.kind)).open(TABLE, r.id, r.payload_sealed),
+            ciphers[r.kind].open(TABLE, r.id, r.payload_sealed),
         )
         for r in rows[:limit]
     ]
@@ -382,6 +395,7 @@ def all_readings(principal: Principal, patient_id: uuid.UUID) -> Iterator[v.Read
         .where(*where)
         .order_by(Measurement.taken_at, Measurement.kind)
     )
+    ciphers = _Ciphers(patient_id)
     for r in rows:
-        payload = _cipher(patient_id, Kind(r.kind)).open(TABLE, r.id, r.payload_sealed)
+        payload = ciphers[r.kind].open(TABLE, r.id, r.payload_sealed)
         yield _reading(r.id, r.kind, r.taken_at, r.source, payload)
