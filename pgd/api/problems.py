@@ -7,8 +7,6 @@ answers those for paths under the API prefix; the HTML error pages stay for the 
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Mapping
 
 import orjson
@@ -19,7 +17,6 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import RequestRedirect
 
 from pgd.api import bp
-from pgd.extensions import limiter
 
 PROBLEM_JSON = "application/problem+json"
 # RFC 9110 reason phrases; with type "about:blank" the title is the status phrase.
@@ -108,21 +105,9 @@ def _detail(error: HTTPException) -> str:
             "What you sent is too large (more than %(kb)d kB). Send one measurement at a time.",
             kb=max(1, (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024),
         )
-    if code == 429:
-        return _(
-            "Too many requests with a wrong API key came from your address. "
-            "Wait a few minutes and try again."
-        )
     if code >= 500:
         return _("Something went wrong on our side. Nothing was saved. Try again later.")
     return _("This request is not right. Check it against the API description.")
-
-
-def _retry_after() -> dict[str, str]:
-    current = limiter.current_limit
-    if current is None:
-        return {}
-    return {"Retry-After": str(max(1, math.ceil(current.reset_at - time.time())))}
 
 
 def from_http(error: HTTPException) -> Response:
@@ -132,8 +117,6 @@ def from_http(error: HTTPException) -> Response:
     headers: dict[str, str] = {}
     if code == 405:
         headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or [])
-    if code == 429:
-        headers.update(_retry_after())
     return problem(code, _detail(error), headers=headers)
 
 
