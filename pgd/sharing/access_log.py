@@ -33,7 +33,6 @@ class ReadAction:
     SUMMARY = "view_summary"
     CHART = "view_chart"
     API = "api_read"
-    ALL = (SUMMARY, CHART, API)
 
 
 @dataclass(frozen=True)

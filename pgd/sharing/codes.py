@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from pgd import crypto
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 8
 VALID_FOR = timedelta(minutes=15)
@@ -37,3 +39,8 @@ def problem(code: str) -> str | None:
 def display(code: str) -> str:
     """ABCD-EFGH: two groups of four are easier to read aloud and to type."""
     return f"{code[:4]}-{code[4:]}"
+
+
+def digest(code: str) -> str:
+    """The keyed digest a share code is stored and looked up by (never the code itself)."""
+    return crypto.token_digest("share-code:" + normalise(code))

@@ -57,7 +57,7 @@ def new_share_code(principal: Principal) -> tuple[str, datetime]:
         )
         sess.add(
             ShareCode(
-                digest=crypto.token_digest("share-code:" + code),
+                digest=codes.digest(code),
                 clinician_id=principal.id,
                 created_at=now,
                 expires_at=expires,

@@ -62,9 +62,7 @@ class Access:
 
     patient_id: uuid.UUID
     category: str
-    own: bool
     data_from: datetime | None = None  # None: all data
-    grant_id: uuid.UUID | None = None
 
     def clamp(self, start: datetime | None) -> datetime | None:
         """The later of the asked start and the start of the granted period."""
@@ -181,7 +179,7 @@ def decide(
         return None
     category = str(category)
     if principal.role == "patient":
-        return Access(patient_id, category, own=True) if principal.id == patient_id else None
+        return Access(patient_id, category) if principal.id == patient_id else None
     if principal.role != "clinician" or action != Action.READ:
         return None
     if category not in SHAREABLE and category != IDENTIFICATION:
@@ -194,7 +192,7 @@ def decide(
     if category != IDENTIFICATION and category not in grant.categories:
         return None
     crypto.permit(patient_id, category)
-    return Access(patient_id, category, own=False, data_from=grant.data_from, grant_id=grant.id)
+    return Access(patient_id, category, data_from=grant.data_from)
 
 
 def allowed(

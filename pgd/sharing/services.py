@@ -13,7 +13,7 @@ from flask import current_app
 from limits import RateLimitItem, parse
 from sqlalchemy import select, update
 
-from pgd import crypto, db
+from pgd import db
 from pgd.accounts import services as accounts
 from pgd.accounts import throttle
 from pgd.accounts.models import Role, User
@@ -106,7 +106,7 @@ def lookup_wait_minutes() -> int:
 def _code_owner(code: str, now: datetime) -> uuid.UUID | None:
     row = db.session().scalar(
         select(ShareCode.clinician_id).where(
-            ShareCode.digest == crypto.token_digest("share-code:" + code),
+            ShareCode.digest == codes.digest(code),
             ShareCode.used_at.is_(None),
             ShareCode.expires_at > now,
         )
@@ -192,7 +192,7 @@ def create_grant(
             used = sess.execute(
                 update(ShareCode)
                 .where(
-                    ShareCode.digest == crypto.token_digest("share-code:" + codes.normalise(code)),
+                    ShareCode.digest == codes.digest(code),
                     ShareCode.used_at.is_(None),
                     ShareCode.expires_at > now,
                 )
