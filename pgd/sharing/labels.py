@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,17 +53,6 @@ def categories(codes: Sequence[str]) -> str:
         text = _("%(first)s and %(last)s", first=", ".join(words[:-1]), last=words[-1])
     cache[key] = text
     return text
-
-
-def day(value: date | datetime | None) -> str:
-    """A day in words ("3 maart 2027"), in the Netherlands, formatted once per request."""
-    if value is None:
-        return ""
-    local = value.astimezone(LOCAL).date() if isinstance(value, datetime) else value
-    cache = _request_cache("pgd_day_labels")
-    if local not in cache:
-        cache[local] = format_date(local, "long")
-    return cache[local]
 
 
 def status(code: str) -> str:
