@@ -123,3 +123,19 @@ def english_page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+class Watch:
+    """What a page did that it must not: console errors, uncaught exceptions, and
+    requests to any other host than the app (no CDN, fonts or analytics)."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.problems: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda m: self.problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.problems.append(str(e)))
+        page.on("request", lambda r: self._request(r.url, base))
+
+    def _request(self, url: str, base: str) -> None:
+        if not url.startswith(base) and not url.startswith("data:"):
+            self.foreign.append(url)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import register
+from tests.browser.conftest import Watch, register
 
 pytestmark = pytest.mark.browser
 
@@ -22,16 +22,8 @@ def _register(page: Page, base: str, email: str) -> None:
 
 def test_walking_goal_check_in_and_weight_goal_line(english_page: Page, live_server: str) -> None:
     page = english_page
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    foreign: list[str] = []
-
-    def on_request(request: Request) -> None:
-        if not request.url.startswith(live_server) and not request.url.startswith("data:"):
-            foreign.append(request.url)
-
-    page.on("request", on_request)
+    watch = Watch(page, live_server)
+    problems, foreign = watch.problems, watch.foreign
     _register(page, live_server, "wim@example.nl")
 
     # A walking goal from the ready-made example, changed a little before saving.

@@ -9,9 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import register
+from tests.browser.conftest import Watch, register
 
 pytestmark = pytest.mark.browser
 
@@ -27,16 +27,8 @@ def test_log_blood_pressure_and_day_curve_and_see_charts(
     english_page: Page, live_server: str
 ) -> None:
     page = english_page
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    foreign: list[str] = []
-
-    def on_request(request: Request) -> None:
-        if not request.url.startswith(live_server) and not request.url.startswith("data:"):
-            foreign.append(request.url)
-
-    page.on("request", on_request)
+    watch = Watch(page, live_server)
+    problems, foreign = watch.problems, watch.foreign
     _register(page, live_server, "gerrit@example.nl")
 
     # Blood pressure, with a Dutch-style comma nowhere needed; time defaults to now.
@@ -150,12 +142,7 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 
 def _register_dutch(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/register")
-    page.get_by_label("Uw naam", exact=True).fill("Truus de Wit")
-    page.get_by_label("E-mailadres", exact=True).fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord nog een keer", exact=True).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Account aanmaken").click()
+    register(page, base, email, "Truus de Wit", PASSWORD, "nl")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Truus de Wit")
 
 
