@@ -45,7 +45,10 @@ def _day(errors: dict[str, str], name: str, raw: object, *, required: bool) -> d
     if parsed is None:
         errors[name] = _("Write the date as day-month-year, for example 14-03-2026.")
     elif parsed < EARLIEST_START:
-        errors[name] = _("Check the year: this date is too long ago.")
+        errors[name] = _(
+            "Check the year: this date is too long ago. Use a date from %(year)d on.",
+            year=EARLIEST_START.year,
+        )
         return None
     return parsed
 
@@ -165,15 +168,11 @@ def check_in(
 def check_in_day(raw: object, today: date, *, required: bool = False) -> date:
     """The day typed for a check-in. Without a date: today, unless a date was asked for
     ("check in for another day"), where an empty field means the date is missing."""
-    text = str(raw or "").strip()
-    if not text:
-        if required:
-            raise Invalid({"day": _("Fill in the date.")})
-        return today
-    parsed = parse_date(text)
-    if parsed is None:
-        raise Invalid({"day": _("Write the date as day-month-year, for example 14-03-2026.")})
-    return parsed
+    errors: dict[str, str] = {}
+    parsed = _day(errors, "day", raw, required=required)
+    if errors:
+        raise Invalid(errors)
+    return today if parsed is None else parsed
 
 
 def question(raw: object) -> str:

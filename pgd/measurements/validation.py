@@ -220,7 +220,14 @@ def taken_at(when: datetime, now: datetime | None = None) -> datetime:
     if when > now + FUTURE_TOLERANCE:
         raise Invalid({"taken_at": _("This time is in the future. Fill in when you measured.")})
     if when < EARLIEST:
-        raise Invalid({"taken_at": _("Check the year: this date is too long ago.")})
+        raise Invalid(
+            {
+                "taken_at": _(
+                    "Check the year: this date is too long ago. Use a date from %(year)d on.",
+                    year=EARLIEST.year,
+                )
+            }
+        )
     return when
 
 

@@ -277,7 +277,10 @@ INVALID = [
         id="time-beyond-9999",
     ),
     pytest.param(
-        weight(taken_at="1969-12-31T23:59:59Z"), "taken_at", "too long ago", id="time-before-1970"
+        weight(taken_at="1969-12-31T23:59:59Z"),
+        "taken_at",
+        "too long ago. Use a date from 1970 on.",
+        id="time-before-1970",
     ),
     pytest.param(
         weight(taken_at="0001-01-01T00:00:00+01:00"),
