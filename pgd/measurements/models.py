@@ -59,3 +59,27 @@ class PatientSettings(Base):
     )
     settings_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AgreedTarget(Base):
+    """A target agreed at a consult with a named care provider, as history: a change adds a
+    row, nothing is overwritten. The newest row of a kind is the one in force.
+
+    Values, note and the care provider's words are sealed under the key of the kind, so
+    whoever may read the readings may read the target they are judged against.
+    """
+
+    __tablename__ = "agreed_targets"
+    __table_args__ = (
+        Index("ix_agreed_targets_patient_kind_time", "patient_id", "kind", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # Who wrote it: the clinician, or the patient (a patient's change is kept as history).
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,69 @@
+"""Every clinical limit the app uses, each with its source. Nothing else holds a limit.
+
+Units: blood pressure mmHg, glucose mmol/L (capillary, finger prick), BMI kg/m².
+Limits are written as the guideline says them; the functions in ``verdicts`` decide
+which side of an edge a value falls ("from 135" means 135 counts as high).
+"""
+
+from __future__ import annotations
+
+# --- blood pressure, measured at home --------------------------------------------------
+# NHG-Standaard Cardiovasculair risicomanagement (M84, 2019, herziening 2024), tabel
+# "Afkapwaarden voor hypertensie bij verschillende meetmethoden": a home-measurement mean
+# from 135/85 counts as high (the home equivalent of 140/90 at the practice).
+# Thuisarts.nl "Ik wil zelf thuis mijn bloeddruk meten": "Als bij deze thuismetingen de
+# gemiddelde bovendruk 135 is of hoger dan spreken we van hoge bloeddruk."
+HOME_BP_HIGH = (135, 85)  # systolic or diastolic at or above: high
+
+# NHG M84: for people of 70 and older a systolic target under 150 mmHg is acceptable
+# (individual target, "als < 140 mmHg niet haalbaar is zonder bijwerkingen");
+# Thuisarts.nl hoge bloeddruk: "Bent u 70 jaar of ouder? Dan is een gemiddelde bovendruk
+# van onder de 150 nog goed." The diastolic home limit stays 85.
+OLDER_AGE = 70  # years, from this birthday on
+OLDER_HOME_BP_HIGH = (150, 85)
+
+# NHG M84, "Hypertensieve crisis / zeer hoge bloeddruk": SBD >= 180 or DBD >= 110 mmHg
+# calls for action the same day; Thuisarts.nl: "Is de bovendruk 180 of hoger terwijl u
+# rustig zit? Meet dan opnieuw ... Bel dezelfde dag de huisarts."
+BP_ALARM = (180, 110)  # a single reading at or above: alarming
+
+# A mean needs several readings: Thuisarts.nl (zelf meten) asks for two readings in the
+# morning and two in the evening on several days. Fewer than this: "measure more".
+BP_MIN_READINGS_FOR_MEAN = 6
+
+# --- glucose, finger prick ---------------------------------------------------------------
+# NHG-Standaard Diabetes mellitus type 2 (M01, 2013/2018; zelfcontrole) and the
+# Diabetesvereniging / Thuisarts.nl "4 is de vloer": below 4.0 mmol/L is a hypo.
+GLUCOSE_HYPO = 4.0  # below: hypo
+# International consensus (ADA/EASD 2017, "level 2 hypoglycaemia"): below 3.0 is a
+# serious hypo, marked apart on charts.
+GLUCOSE_SEVERE_HYPO = 3.0  # below: serious hypo
+# NHG M01, zelfcontrole: streefwaarden nuchter (and before a meal) 4.5 to 8 mmol/L.
+GLUCOSE_FASTING_RANGE = (4.5, 8.0)  # in range: 4.5 <= value <= 8.0
+# NHG M01, zelfcontrole: 2 hours after a meal under 9 mmol/L (lower bound: the hypo limit).
+GLUCOSE_AFTER_MEAL_RANGE = (4.0, 9.0)  # in range: 4.0 <= value < 9.0
+# Bedtime, night and readings without a moment: no moment-specific NHG target; the general
+# day range 4 to 10 mmol/L of the Dutch diabetes education (Diabetesvereniging Nederland,
+# "streefwaarden bij zelfcontrole") and the international 3.9-10 consensus, floored at 4.
+GLUCOSE_GENERAL_RANGE = (4.0, 10.0)  # in range: 4.0 <= value <= 10.0
+# Thuisarts.nl diabetes type 2, "Wanneer moet ik de huisarts bellen?": blood sugar above
+# 15 mmol/L (more than once, or while feeling ill): call the practice the same day.
+GLUCOSE_VERY_HIGH = 15.0  # above: alarming
+
+# --- weight --------------------------------------------------------------------------
+# NHG-Standaard Obesitas (M95, 2010) and WHO: BMI categories.
+BMI_UNDERWEIGHT = 18.5  # below: underweight
+BMI_OVERWEIGHT = 25.0  # from: overweight
+BMI_OBESE = 30.0  # from: obesity
+BMI_SEVERE_OBESE = 35.0  # from: severe obesity (ernstige obesitas)
+BMI_MORBID_OBESE = 40.0  # from: morbid obesity (morbide obesitas)
+BMI_EDGES = (BMI_UNDERWEIGHT, BMI_OVERWEIGHT, BMI_OBESE, BMI_SEVERE_OBESE, BMI_MORBID_OBESE)
+
+# Unintended weight loss: Stuurgroep Ondervoeding / NHG-Standaard Ondervoeding (M106):
+# more than 5% in a month or more than 10% in six months is a reason to talk.
+WEIGHT_LOSS_MONTH_PCT = 5.0
+WEIGHT_LOSS_HALF_YEAR_PCT = 10.0
+# A change of more than this (per chosen period, either way) is shown to the clinician
+# when it is not what the patient's own weight goal aims for. Practice convention of the
+# pre-consult summary (no guideline value): smaller changes are day-to-day variation.
+WEIGHT_CHANGE_NOTE_PCT = 3.0

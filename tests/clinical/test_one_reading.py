@@ -1,0 +1,79 @@
+"""One interpretation, one place: outside pgd/clinical no module compares a value with a
+clinical limit, and the words say the same to the patient in Dutch and in English."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flask import Flask
+
+from pgd import clinical
+from pgd.clinical import words
+
+PGD = Path(__file__).resolve().parents[2] / "pgd"
+# Numbers that are (or were) clinical limits: 135/85, 150, 180/110, 140/90, 4.0, 3.0,
+# 3.9, 4.5, 8, 9, 10, 13.9, 15, BMI 18.5/25/30/35/40.
+CLINICAL_NUMBERS = {135, 85, 150, 180, 110, 140, 90, 4.0, 3.0, 3.9, 4.5, 8.0, 9.0, 10.0}
+CLINICAL_NUMBERS |= {13.9, 15, 18.5, 25, 30, 35, 40}
+
+
+def _is_len(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "len"
+
+
+def _offences(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        parts = [node.left, *node.comparators]
+        if any(_is_len(p) for p in parts):
+            continue  # lengths of text (passwords, codes) are not clinical values
+        for part in parts:
+            number = isinstance(part, ast.Constant) and type(part.value) in (int, float)
+            if number and part.value in CLINICAL_NUMBERS:  # type: ignore[union-attr]
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+            if "thresholds." in ast.unparse(part):
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_outside_clinical_compares_with_a_clinical_limit() -> None:
+    offences = {
+        str(path.relative_to(PGD)): found
+        for path in PGD.rglob("*.py")
+        if "clinical" not in path.parts and (found := _offences(path.read_text()))
+    }
+    assert offences == {}
+
+
+def test_the_scan_would_catch_a_comparison() -> None:
+    assert _offences("x = value < 3.9\n") == ["1: value < 3.9"]
+    assert _offences("ok = s >= thresholds.HOME_BP_HIGH[0]\n")
+    assert _offences("ok = len(code) == 8\n") == []
+
+
+def test_words_in_dutch_and_english(app: Flask) -> None:
+    verdict = clinical.bp_mean([143] * 6, [86] * 6, clinical.standard_blood_pressure(60))
+    target = clinical.standard_blood_pressure(60)
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        said = words.patient(verdict, target)
+        assert said.meaning == (
+            "Uw gemiddelde bloeddruk thuis was 143/86. Dat is hoger dan 135/85."
+        )
+        assert "praktijkondersteuner" in said.next_step
+        assert said.link is not None and said.link.url.startswith("https://www.thuisarts.nl/")
+        assert words.target_source(target) == "NHG-streefwaarde voor thuismeting"
+        hypo = words.patient(clinical.glucose_reading(2.9, "fasting"))
+        assert "2,9" in hypo.meaning and "onder 4" in hypo.meaning
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        said = words.patient(verdict, target)
+        assert said.meaning == (
+            "Your average blood pressure at home was 143/86. That is higher than 135/85."
+        )
+        assert words.target_source(clinical.standard_blood_pressure(75)) == (
+            "NHG target for home measurement, 70 years and older"
+        )
+        hypo = words.patient(clinical.glucose_reading(2.9, "fasting"))
+        assert "2.9" in hypo.meaning and "below 4" in hypo.meaning
