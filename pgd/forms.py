@@ -13,11 +13,14 @@ from wtforms.widgets import TextInput
 _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
     (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$"), ("d", "m", "y")),
+    # Digits only (a phone's number keypad): 14031950. Six digits stay refused: 140350
+    # could be 14-03-1950 or 2050.
+    (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), ("d", "m", "y")),
 )
 
 
 def parse_date(text: str) -> date | None:
-    """Accept 1950-03-14, 14-03-1950, 14/3/1950 and 14.3.1950 (Dutch order: day first)."""
+    """Accept 1950-03-14, 14-03-1950, 14/3/1950, 14.3.1950 and 14031950 (day first)."""
     text = text.strip()
     for pattern, order in _DATE_PATTERNS:
         match = pattern.match(text)

@@ -37,7 +37,9 @@ def test_register_logs_in_and_shows_empty_home(client: FlaskClient, app: Flask) 
     assert count_rows(app, "profiles") == 1
 
 
-@pytest.mark.parametrize("birth", ["14-03-1950", "1950-03-14", "14/3/1950", "14.03.1950", ""])
+@pytest.mark.parametrize(
+    "birth", ["14-03-1950", "1950-03-14", "14/3/1950", "14.03.1950", "14031950", ""]
+)
 def test_register_accepts_common_date_spellings(
     client: FlaskClient, app: Flask, birth: str
 ) -> None:
@@ -68,6 +70,8 @@ BAD_INPUT = [
     ("confirm", {"confirm": PASSWORD + "x"}, "not the same"),
     ("birth_date", {"birth_date": "31-02-1950"}, "day-month-year"),
     ("birth_date", {"birth_date": "morgen"}, "day-month-year"),
+    ("birth_date", {"birth_date": "31021950"}, "day-month-year"),  # digits, no such day
+    ("birth_date", {"birth_date": "140350"}, "day-month-year"),  # 6 digits: which century?
     ("birth_date", {"birth_date": "01-01-2999"}, "cannot be in the future"),
 ]
 

@@ -4,8 +4,8 @@ One row per reading. The first row names the columns; names are case-insensitive
 be English or Dutch (Dutch in brackets):
 
     type       blood_pressure, weight or glucose  (soort: bloeddruk, gewicht, glucose/bloedsuiker)
-    date       YYYY-MM-DD or DD-MM-YYYY            (datum)
-    time       HH:MM, local Dutch time (HH:MM:SS also read)  (tijd)
+    date       YYYY-MM-DD, DD-MM-YYYY or DDMMYYYY  (datum)
+    time       HH:MM or HHMM, local Dutch time (HH:MM:SS also read)  (tijd)
     systolic   mmHg, blood pressure only           (bovendruk)
     diastolic  mmHg, blood pressure only           (onderdruk)
     pulse      beats per minute, optional          (hartslag)
@@ -13,7 +13,8 @@ be English or Dutch (Dutch in brackets):
     weight_kg  kg, weight only; "82,5" and "82.5"  (gewicht)
     glucose    blood sugar, glucose only           (bloedsuiker)
     unit       mmol (default) or mg                (eenheid)
-    moment     fasting, before_breakfast, ... other (default)
+    moment     fasting, before_breakfast, ... other (default); also the names the app
+               shows, in Dutch or English ("na het ontbijt", "At bedtime")
     note       free text, at most 500 characters   (notitie)
 
 Only type, date and time must be present as columns. The separator is detected from the
@@ -21,6 +22,11 @@ header (`;` as Dutch Excel writes it, `,`, or tab; in a `,` file a decimal comma
 must be quoted, "82,5", or written as 82.5); the file may be UTF-8 (with or without
 BOM) or Windows-1252. Every value goes through pgd.measurements.validation, exactly like
 the web form.
+
+Nothing in a row is ignored: a value in a column that the row's type does not use (a
+weight row with something under glucose) and a row with more cells than the header has
+columns are errors for that row. Both are what an unquoted decimal comma in a `,` file
+looks like ("83,1" read as 83 and a stray 1), and importing such a row would save 83.
 
 The export writes this same format so that it imports again unchanged: English column
 names, `;` separator, decimal comma, UTF-8 with BOM (Dutch Excel opens it as columns, with
@@ -33,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -104,8 +111,26 @@ _TYPES = {
     "bloedsuiker": Kind.GLUCOSE,
 }
 _ARMS = {"left": "left", "links": "left", "right": "right", "rechts": "right"}
+# The moment's value, and the names the app shows for it (forms.moment_choices and the
+# day curve), in English and Dutch, as _key() writes them; a test keeps these in step.
 _MOMENTS = {
     **{m.value: m.value for m in Moment},
+    "fasting_on_waking": Moment.FASTING.value,
+    "fasting_before_breakfast": Moment.BEFORE_BREAKFAST.value,
+    "at_bedtime": Moment.BEDTIME.value,
+    "during_the_night": Moment.NIGHT.value,
+    "another_moment": Moment.OTHER.value,
+    "nuchter_na_het_opstaan": Moment.FASTING.value,
+    "nuchter_voor_het_ontbijt": Moment.BEFORE_BREAKFAST.value,
+    "voor_het_ontbijt": Moment.BEFORE_BREAKFAST.value,
+    "na_het_ontbijt": Moment.AFTER_BREAKFAST.value,
+    "voor_de_lunch": Moment.BEFORE_LUNCH.value,
+    "na_de_lunch": Moment.AFTER_LUNCH.value,
+    "voor_het_avondeten": Moment.BEFORE_DINNER.value,
+    "na_het_avondeten": Moment.AFTER_DINNER.value,
+    "s_nachts": Moment.NIGHT.value,
+    "nachts": Moment.NIGHT.value,
+    "ander_moment": Moment.OTHER.value,
     "nuchter": Moment.FASTING.value,
     "voor_ontbijt": Moment.BEFORE_BREAKFAST.value,
     "na_ontbijt": Moment.AFTER_BREAKFAST.value,
@@ -118,6 +143,16 @@ _MOMENTS = {
     "nacht": Moment.NIGHT.value,
     "anders": Moment.OTHER.value,
 }
+# The columns each type fills in; any other value column must be empty in its row.
+_USES = {
+    Kind.BLOOD_PRESSURE: frozenset({"systolic", "diastolic", "pulse", "arm"}),
+    Kind.WEIGHT: frozenset({"weight_kg"}),
+    Kind.GLUCOSE: frozenset({"glucose", "unit", "moment"}),
+}
+_VALUE_COLUMNS = ("systolic", "diastolic", "pulse", "arm", "weight_kg", "glucose", "unit", "moment")
+# A unit that names the row's own unit says nothing new ("kg" on a weight row): harmless.
+_OWN_UNIT = {Kind.BLOOD_PRESSURE: "mmhg", Kind.WEIGHT: "kg"}
+_WHOLE = re.compile(r"^[0-9]+$")
 # Which CSV column a validation error belongs to.
 _ERROR_COLUMN = {"weight": "weight_kg", "taken_at": "date"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -154,7 +189,9 @@ class Parsed:
 
 
 def _key(text: str) -> str:
-    """'Weight (kg)' → 'weight_kg'; 'voor ontbijt' → 'voor_ontbijt'."""
+    """'Weight (kg)' → 'weight_kg'; 'Voor het ontbijt' → 'voor_het_ontbijt'; accents go."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
 
 
@@ -221,7 +258,7 @@ def parse(data: bytes, now: datetime | None = None) -> Parsed:
         columns, problem = _columns(header)
         if problem:
             return Parsed(file_error=problem)
-        return _rows(reader, columns, len(header), now or datetime.now(UTC))
+        return _rows(reader, _Layout(columns, header, delimiter), now or datetime.now(UTC))
     except csv.Error as exc:
         return Parsed(
             file_error=_(
@@ -260,9 +297,79 @@ def _columns(header: list[str]) -> tuple[dict[str, int], str | None]:
     return columns, " ".join(parts)
 
 
-def _rows(reader: Any, columns: dict[str, int], width: int, now: datetime) -> Parsed:
+class _Layout:
+    """Where each column is, what the file calls it, and its separator (for the hints)."""
+
+    def __init__(self, columns: dict[str, int], header: list[str], delimiter: str) -> None:
+        self.columns = columns
+        self.names = [name.strip() for name in header]
+        self.width = len(header)
+        self.delimiter = delimiter
+        # Per type, the value columns in this file that it does not use: (name, index).
+        present = sorted((columns[name], name) for name in _VALUE_COLUMNS if name in columns)
+        self.unused = {
+            kind: [(name, index) for index, name in present if name not in _USES[kind]]
+            for kind in Kind
+        }
+
+    def strays(self, kind: Kind, row: list[str]) -> dict[str, str]:
+        """A message for every value in a column that this type does not use."""
+        found: dict[str, str] = {}
+        for name, index in self.unused[kind]:
+            if index >= len(row) or not row[index]:
+                continue
+            cell = row[index].strip()
+            if not cell or (name == "unit" and cell.lower() == _OWN_UNIT.get(kind)):
+                continue
+            before = row[index - 1].strip() if index else ""
+            found[name] = (
+                _not_used(kind, self.names[index] or name)
+                + " "
+                + _split_number_hint(self.delimiter, cell, before, other_column=True)
+            )
+        return found
+
+    def too_many(self, found: int) -> str:
+        text = _(
+            "This row has %(found)d cells, but the first row names %(expected)d columns.",
+            found=found,
+            expected=self.width,
+        )
+        if self.delimiter == ",":
+            return text + " " + _split_number_hint(",", "", "", other_column=False)
+        return text + " " + _("Check the row and remove the extra cells.")
+
+
+def _not_used(kind: Kind, column: str) -> str:
+    if kind is Kind.BLOOD_PRESSURE:
+        return _(
+            "A blood pressure measurement has no value in the column “%(column)s”.", column=column
+        )
+    if kind is Kind.WEIGHT:
+        return _("A weight measurement has no value in the column “%(column)s”.", column=column)
+    return _("A blood sugar measurement has no value in the column “%(column)s”.", column=column)
+
+
+def _split_number_hint(delimiter: str, cell: str, before: str, *, other_column: bool) -> str:
+    """In a `,` file "83,1" becomes two cells, 83 and 1: say how to write it instead."""
+    split = _WHOLE.match(cell) and _WHOLE.match(before)
+    if delimiter == "," and (split or not other_column):
+        whole, part = (before, cell) if split else ("82", "5")
+        return _(
+            'Is there a comma in the number? Then put the number in quotes ("%(comma)s") '
+            "or use a point (%(point)s).",
+            comma=f"{whole},{part}",
+            point=f"{whole}.{part}",
+        )
+    if other_column:
+        return _("Leave this column empty in this row, or check that the row has the right type.")
+    return ""
+
+
+def _rows(reader: Any, layout: _Layout, now: datetime) -> Parsed:
     result = Parsed()
     items, errors = result.items, result.errors
+    columns = layout.columns
     get_type = columns["type"]
     optional = [(name, columns.get(name)) for name in COLUMNS[3:]]
     times = _Times(now)
@@ -270,21 +377,30 @@ def _rows(reader: Any, columns: dict[str, int], width: int, now: datetime) -> Pa
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
+        if len(row) > layout.width:
+            # Never cut a row to fit: the extra cells are part of some value.
             item = None
-            row_errors = {"": _("This row has more cells than the first row has columns.")}
+            row_errors = {"": layout.too_many(len(row))}
         else:
             cells = {
                 name: (row[index] if index is not None and index < len(row) else "")
                 for name, index in optional
             }
+            type_text = row[get_type] if get_type < len(row) else ""
+            kind = _TYPES.get(type_text) or _TYPES.get(_key(type_text))
             item, row_errors = _item(
-                row[get_type] if get_type < len(row) else "",
+                kind,
+                type_text,
                 row[columns["date"]] if columns["date"] < len(row) else "",
                 row[columns["time"]] if columns["time"] < len(row) else "",
                 cells,
                 times,
+                layout.delimiter,
             )
+            strays = layout.strays(kind, row) if kind is not None else None
+            if strays:
+                item = None
+                row_errors = {**strays, **row_errors}
         if item is not None:
             items.append(item)
             continue
@@ -298,12 +414,17 @@ def _rows(reader: Any, columns: dict[str, int], width: int, now: datetime) -> Pa
 
 
 def _item(
-    type_text: str, day: str, clock: str, cells: dict[str, str], times: _Times
+    kind: Kind | None,
+    type_text: str,
+    day: str,
+    clock: str,
+    cells: dict[str, str],
+    times: _Times,
+    delimiter: str,
 ) -> tuple[Item | None, dict[str, str]]:
     """One row → (value, UTC time, note), or the errors keyed by CSV column."""
     errors: dict[str, str] = {}
     value: Value | None = None
-    kind = _TYPES.get(type_text) or _TYPES.get(_key(type_text))
     try:
         if kind is None:
             errors["type"] = (
@@ -333,16 +454,16 @@ def _item(
                 _MOMENTS.get(moment) or _MOMENTS.get(_key(moment), moment),
             )
     except Invalid as exc:
-        errors.update(_columnise(exc.errors, cells))
+        errors.update(_columnise(exc.errors, cells, delimiter))
     when = None
     try:
         when = times.at(day, clock)
     except Invalid as exc:
-        errors.update(_columnise(exc.errors, cells))
+        errors.update(_columnise(exc.errors, cells, delimiter))
     try:
         note = validation.note(_unguard(cells["note"]))
     except Invalid as exc:
-        errors.update(_columnise(exc.errors, cells))
+        errors.update(_columnise(exc.errors, cells, delimiter))
     if errors:
         return None, errors
     assert value is not None
@@ -395,12 +516,18 @@ class _Times:
         return validation.taken_at(when, self.now)
 
 
-def _columnise(found: dict[str, str], cells: dict[str, str]) -> dict[str, str]:
+def _columnise(found: dict[str, str], cells: dict[str, str], delimiter: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, message in found.items():
         column = _ERROR_COLUMN.get(name, name)
         if column == "arm":
             message = _("Use left or right (links or rechts), or leave it empty.")
+        elif column == "unit" and delimiter == "," and _WHOLE.match(cells["unit"].strip()):
+            # "6,8" unquoted: 6 under glucose, 8 under unit.
+            hint = _split_number_hint(
+                ",", cells["unit"].strip(), cells["glucose"].strip(), other_column=False
+            )
+            message = f"{message} {hint}"
         elif column == "moment":
             message = _(
                 "“%(value)s” is not a moment we know. Use one of: %(allowed)s.",

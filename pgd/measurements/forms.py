@@ -289,8 +289,9 @@ class SettingsForm(FlaskForm):
         out: dict[str, Any] = {}
         specs = (
             ("height", "height_cm", (100.0, 250.0), "cm", False, False),
-            ("bp_target_systolic", "bp_target_systolic", (100.0, 180.0), "mmHg", True, True),
-            ("bp_target_diastolic", "bp_target_diastolic", (50.0, 110.0), "mmHg", True, True),
+            # Optional: empty means "the target for my age, or the one agreed at the practice".
+            ("bp_target_systolic", "bp_target_systolic", (100.0, 180.0), "mmHg", True, False),
+            ("bp_target_diastolic", "bp_target_diastolic", (50.0, 110.0), "mmHg", True, False),
         )
         for field_name, key, bounds, unit, whole, required in specs:
             value = validation.number_in_range(
@@ -307,6 +308,12 @@ class SettingsForm(FlaskForm):
         if unit_value not in ("mmol", "mg"):
             errors["glucose_unit"] = str(_l("Choose mmol/L or mg/dL."))
         out["glucose_unit"] = unit_value
+        own = (out.get("bp_target_systolic"), out.get("bp_target_diastolic"))
+        if (own[0] is None) != (own[1] is None) and not errors:
+            missing = "bp_target_diastolic" if own[1] is None else "bp_target_systolic"
+            errors[missing] = str(
+                _l("Fill in both numbers of your own target, or leave both empty.")
+            )
         if (
             out.get("bp_target_systolic")
             and out.get("bp_target_diastolic")

@@ -43,6 +43,13 @@ class Preview:
     first: datetime | None
     last: datetime | None
     expires_at: datetime | None
+    # What confirming will skip: readings already in the record, repeats within the file.
+    duplicates: services.Duplicates = services.Duplicates(0, 0)
+
+    @property
+    def new(self) -> int:
+        """How many readings confirming will add."""
+        return len(self.parsed.items) - self.duplicates.total
 
 
 _CLASS_OF = {kind: cls for cls, kind in v.KIND_OF.items()}
@@ -82,6 +89,7 @@ def check(
         return Preview(parsed, None, dict(counts), first, last, None)
     for kind in counts:
         require(principal, patient_id, kind, Action.WRITE)
+    duplicates = services.duplicates(principal, patient_id, parsed.items)
     with db.transaction() as sess:
         sess.execute(delete(PendingImport).where(PendingImport.created_at < now - KEEP_FOR))
         row_id = db.new_id()
@@ -94,7 +102,7 @@ def check(
                 payload_sealed=cipher.seal(TABLE, row_id, _pack(parsed.items)),
             )
         )
-    return Preview(parsed, row_id, dict(counts), first, last, now + KEEP_FOR)
+    return Preview(parsed, row_id, dict(counts), first, last, now + KEEP_FOR, duplicates)
 
 
 def confirm(

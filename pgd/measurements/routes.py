@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from pgd import policy
 from pgd.accounts.current import me
-from pgd.measurements import bp, periods, services, settings, validation
+from pgd.measurements import bp, periods, services, settings, targets, validation
 from pgd.measurements.forms import (
     BloodPressureForm,
     DayCurveForm,
@@ -38,8 +38,19 @@ def _saved(reading: Reading) -> ResponseReturnValue:
     return redirect(url_for(CHART_FOR[reading.kind]))
 
 
+def _confirmed(same: list[Reading]) -> bool:
+    """The patient saw these saved readings in the warning and chose to save anyway.
+
+    The "save anyway" button carries their ids: a changed form that now repeats another
+    reading is warned about again.
+    """
+    said = set(request.form.get("same_as", "").split())
+    return {str(reading.id) for reading in same} <= said
+
+
 def _new(form_class: type, template: str) -> ResponseReturnValue:
     form = form_class()
+    same = None
     if form_class is GlucoseForm and request.method == "GET":
         form.unit.data = settings.get(*me()).glucose_unit
     if form.validate_on_submit():
@@ -48,8 +59,11 @@ def _new(form_class: type, template: str) -> ResponseReturnValue:
         except Invalid as exc:
             form.attach(exc)
         else:
-            return _saved(services.add(*me(), value, when, note, Source.WEB))
-    return render_template(template, form=form, editing=None)
+            # The same reading saved before (a double tap, or entered twice): ask first.
+            same = services.same_reading(*me(), value, when)
+            if same is None or _confirmed([same]):
+                return _saved(services.add(*me(), value, when, note, Source.WEB))
+    return render_template(template, form=form, editing=None, same=same)
 
 
 @bp.route("/measurements/blood-pressure/new", methods=["GET", "POST"])
@@ -74,6 +88,8 @@ def new_glucose() -> ResponseReturnValue:
 @policy.patient
 def new_day_curve() -> ResponseReturnValue:
     form = DayCurveForm()
+    same: dict[str, Reading] = {}
+    new = 0
     if request.method == "GET":
         form.unit.data = settings.get(*me()).glucose_unit
     if form.validate_on_submit():
@@ -83,14 +99,26 @@ def new_day_curve() -> ResponseReturnValue:
         except Invalid as exc:
             form.attach(exc)
         else:
-            items = [(value, when, note) for value, when in readings]
-            result = services.add_many(*me(), items, Source.WEB)
-            for value, _when in readings:
-                for item in validation.advice(value):
-                    flash(item.text, "urgent" if item.level == "urgent" else "attention")
-            flash(_("Day curve saved: %(n)d readings.", n=result.added), "success")
-            return redirect(url_for("measurements.chart_glucose", view="day"))
-    return render_template("measurements/day_curve_form.html", form=form)
+            # Slots saved before are named first; saving then adds only the other slots
+            # (add_many never saves a reading twice).
+            found = services.same_readings(*me(), readings)
+            same = {
+                value.moment: saved
+                for (value, _when), saved in zip(readings, found, strict=True)
+                if saved is not None
+            }
+            new = len(readings) - len(same)
+            if not same or (new and _confirmed(list(same.values()))):
+                items = [(value, when, note) for value, when in readings]
+                result = services.add_many(*me(), items, Source.WEB)
+                for value, _when in readings:
+                    if value.moment in same:
+                        continue  # saved before, with its advice then
+                    for item in validation.advice(value):
+                        flash(item.text, "urgent" if item.level == "urgent" else "attention")
+                flash(_("Day curve saved: %(n)d readings.", n=result.added), "success")
+                return redirect(url_for("measurements.chart_glucose", view="day"))
+    return render_template("measurements/day_curve_form.html", form=form, same=same, new=new)
 
 
 @bp.get("/measurements")
@@ -110,6 +138,7 @@ def list_readings() -> ResponseReturnValue:
     return render_template(
         "measurements/list.html",
         page=page,
+        bp_target=targets.resolve(*me()).blood_pressure,
         kind=kind_arg if len(kinds) == 1 else "",
         period=period,
         periods=periods.choices(),
@@ -159,14 +188,17 @@ def edit_reading(reading_id: uuid.UUID) -> ResponseReturnValue:
             }
         )
         template = "measurements/glucose_form.html"
+    same = None
     if form.validate_on_submit():
         try:
             new_value, when, note = form.parse()
         except Invalid as exc:
             form.attach(exc)
         else:
-            return _saved(services.update(*me(), reading.id, new_value, when, note))
-    return render_template(template, form=form, editing=reading)
+            same = services.same_reading(*me(), new_value, when, exclude=reading.id)
+            if same is None or _confirmed([same]):
+                return _saved(services.update(*me(), reading.id, new_value, when, note))
+    return render_template(template, form=form, editing=reading, same=same)
 
 
 @bp.route("/measurements/<uuid:reading_id>/delete", methods=["GET", "POST"])
@@ -188,8 +220,8 @@ def settings_page() -> ResponseReturnValue:
     form = SettingsForm(
         data={
             "height": "" if current.height_cm is None else format_number(current.height_cm),
-            "bp_target_systolic": str(current.bp_target_systolic),
-            "bp_target_diastolic": str(current.bp_target_diastolic),
+            "bp_target_systolic": str(current.bp_target_systolic or ""),
+            "bp_target_diastolic": str(current.bp_target_diastolic or ""),
             "glucose_unit": current.glucose_unit,
         }
     )
@@ -202,4 +234,4 @@ def settings_page() -> ResponseReturnValue:
             settings.save(*me(), settings.Settings(**values))
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("measurements.settings_page"))
-    return render_template("measurements/settings.html", form=form)
+    return render_template("measurements/settings.html", form=form, targets=targets.resolve(*me()))

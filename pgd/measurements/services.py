@@ -190,6 +190,137 @@ def add_many(
     return AddManyResult(added, duplicates)
 
 
+@dataclass(frozen=True)
+class Duplicates:
+    """What add_many would skip of a list: readings already saved, and repeats in the list."""
+
+    in_record: int
+    in_list: int
+
+    @property
+    def total(self) -> int:
+        return self.in_record + self.in_list
+
+
+def duplicates(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    items: Sequence[tuple[v.Value, datetime, str]],
+) -> Duplicates:
+    """Count, before saving, the readings add_many will skip (the CSV preview says how many)."""
+    kinds = {v.KIND_OF[type(value)] for value, _, _ in items}
+    for kind in kinds:
+        require(principal, patient_id, kind, Action.READ)
+    known: dict[str, set[str]] = {}
+    if kinds:
+        rows = db.session().execute(
+            select(Measurement.kind, Measurement.fingerprint).where(
+                Measurement.patient_id == patient_id,
+                Measurement.kind.in_([k.value for k in kinds]),
+            )
+        )
+        for kind_value, fingerprint in rows:
+            known.setdefault(kind_value, set()).add(fingerprint)
+    # A kind without saved readings may not have a data key yet: nothing to compare there.
+    ciphers = {kind: _cipher(patient_id, Kind(kind)) for kind in known}
+    # Within the list, the values themselves compare (frozen dataclasses): no hashing of
+    # 100,000 rows for a patient who has none of them yet.
+    seen: set[tuple[int, v.Value]] = set()
+    in_record = in_list = 0
+    for value, taken_at, _note in items:
+        name = v.KIND_OF[type(value)].value
+        if name in known:
+            material = v.fingerprint_material(name, taken_at, value)
+            if ciphers[name].fingerprint(material) in known[name]:
+                in_record += 1
+                continue
+        key = (int(taken_at.timestamp()), value)
+        if key in seen:
+            in_list += 1
+        else:
+            seen.add(key)
+    return Duplicates(in_record, in_list)
+
+
+def same_readings(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    items: Sequence[tuple[v.Value, datetime]],
+    exclude: uuid.UUID | None = None,
+) -> list[v.Reading | None]:
+    """For each new reading, a saved one that is the same (v.fingerprint_material: kind,
+    values and time) within the same minute, or None; ``exclude`` is the reading being
+    changed. The forms warn with it before saving a reading twice."""
+    if not items:
+        return []
+    kinds = {v.KIND_OF[type(value)] for value, _ in items}
+    start: datetime | None = None
+    for kind in kinds:
+        start = require(principal, patient_id, kind, Action.READ).clamp(start)
+    minutes = [_epoch(when) // 60 for _, when in items]
+    where = [
+        Measurement.patient_id == patient_id,
+        Measurement.kind.in_([k.value for k in kinds]),
+        Measurement.taken_at >= min(minutes) * 60,
+        Measurement.taken_at < (max(minutes) + 1) * 60,
+    ]
+    if start is not None:
+        where.append(Measurement.taken_at >= _epoch(start))
+    if exclude is not None:
+        where.append(Measurement.id != exclude)
+    rows = (
+        db.session()
+        .execute(
+            select(
+                Measurement.id,
+                Measurement.kind,
+                Measurement.taken_at,
+                Measurement.source,
+                Measurement.payload_sealed,
+                Measurement.fingerprint,
+            )
+            .where(*where)
+            .order_by(Measurement.taken_at, Measurement.id)
+        )
+        .all()
+    )
+    ciphers = _Ciphers(patient_id)
+
+    def repeats(row: Any, name: str, value: v.Value) -> bool:
+        """The saved row holds this value: its fingerprint, with the row's own second."""
+        material = v.fingerprint_material(name, _aware(row.taken_at), value)
+        return ciphers[name].fingerprint(material) == row.fingerprint
+
+    found: list[v.Reading | None] = []
+    for (value, _when), minute in zip(items, minutes, strict=True):
+        name = v.KIND_OF[type(value)].value
+        match = next(
+            (
+                r
+                for r in rows
+                if r.kind == name and r.taken_at // 60 == minute and repeats(r, name, value)
+            ),
+            None,
+        )
+        if match is None:
+            found.append(None)
+            continue
+        payload = ciphers[name].open(TABLE, match.id, match.payload_sealed)
+        found.append(_reading(match.id, match.kind, match.taken_at, match.source, payload))
+    return found
+
+
+def same_reading(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    value: v.Value,
+    taken_at: datetime,
+    exclude: uuid.UUID | None = None,
+) -> v.Reading | None:
+    """The saved reading this one would repeat, if any (see same_readings)."""
+    return same_readings(principal, patient_id, [(value, taken_at)], exclude)[0]
+
+
 def _row(patient_id: uuid.UUID, reading_id: uuid.UUID) -> Measurement:
     row = db.session().scalar(
         select(Measurement).where(

@@ -16,7 +16,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pgd.measurements import stats
+from pgd import clinical
+from pgd.clinical import words as clinical_words
 from pgd.measurements.values import (
     MGDL_PER_MMOL,
     Arm,
@@ -231,26 +232,70 @@ def taken_at(when: datetime, now: datetime | None = None) -> datetime:
     return when
 
 
+_EIGHT_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{4})$")
+_SIX_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})$")
+# 8:15, 08.15, 0815, 815 and 8: the hour is one or two digits, the minutes two.
+_CLOCK = re.compile(r"^([0-9]{1,2})(?::?([0-9]{2}))?$")
+
+
+def parse_day(text: str) -> date | None:
+    """A day typed by a person: what pgd.forms.parse_date reads, and digits only.
+
+    Eight digits are day, month and year (28112026 → 28-11-2026), so a phone's number
+    pad is enough. Six digits (281126) are refused, not guessed: 26-11-2028 written
+    year first looks the same, and a misread date files a reading on the wrong day;
+    day_problem() then suggests the full year.
+    """
+    from pgd.forms import parse_date
+
+    text = text.strip()
+    digits = _EIGHT_DIGITS.match(text)
+    if digits is None:
+        return parse_date(text)
+    day, month, year = (int(x) for x in digits.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def day_problem(text: str) -> str:
+    """What to say about a day parse_day could not read."""
+    six = _SIX_DIGITS.match(text.strip())
+    if six:
+        day, month, year = (int(x) for x in six.groups())
+        try:
+            meant = date(2000 + year, month, day)
+        except ValueError:
+            meant = None
+        if meant is not None:
+            return _(
+                "Did you mean %(day)s? Then write the year in full: %(digits)s.",
+                day=meant.strftime("%d-%m-%Y"),
+                digits=meant.strftime("%d%m%Y"),
+            )
+    return _("Write the date as day-month-year, for example 14-03-2026 or 14032026.")
+
+
 def local_datetime(day: object, clock: object) -> datetime:
     """A date and a time typed separately (local time) → aware datetime."""
     errors: dict[str, str] = {}
     parsed_day: date | None = None
     parsed_time: time | None = None
-    from pgd.forms import parse_date
 
     day_text = str(day or "").strip()
     if not day_text:
         errors["date"] = _("Fill in the date.")
     else:
-        parsed_day = parse_date(day_text)
+        parsed_day = parse_day(day_text)
         if parsed_day is None:
-            errors["date"] = _("Write the date as day-month-year, for example 14-03-2026.")
+            errors["date"] = day_problem(day_text)
     clock_text = str(clock or "").strip().replace(".", ":")
-    match = re.match(r"^(\d{1,2})(?::(\d{2}))?$", clock_text)
+    match = _CLOCK.match(clock_text)
     if not clock_text:
         errors["time"] = _("Fill in the time.")
     elif not match or int(match.group(1)) > 23 or int(match.group(2) or 0) > 59:
-        errors["time"] = _("Write the time as hours:minutes, for example 08:30.")
+        errors["time"] = _("Write the time as hours:minutes, for example 08:30 or 0830.")
     else:
         parsed_time = time(int(match.group(1)), int(match.group(2) or 0))
     if errors:
@@ -267,44 +312,20 @@ class Advice:
 
 
 def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
-    """Possible but alarming values are saved, with advice on what to do now."""
-    found: list[Advice] = []
-    if isinstance(value, BloodPressure) and (
-        value.systolic >= stats.BP_ALARM[0] or value.diastolic >= stats.BP_ALARM[1]
-    ):
-        found.append(
-            Advice(
-                "urgent",
-                _(
-                    "Your blood pressure is very high (%(sys)d/%(dia)d). Sit quietly for 5 minutes and "
-                    "measure again. Is it still 180/110 or higher? Contact your GP practice today. "
-                    "With chest pain, shortness of breath or trouble speaking: call 112.",
-                    sys=value.systolic,
-                    dia=value.diastolic,
-                ),
-            )
+    """Possible but alarming values are saved, with advice on what to do now (pgd.clinical)."""
+    if isinstance(value, BloodPressure) and clinical.bp_alarming(value.systolic, value.diastolic):
+        verdict = clinical.bp_reading(
+            value.systolic, value.diastolic, clinical.standard_blood_pressure(None)
         )
-    if isinstance(value, Glucose) and value.mmol < stats.GLUCOSE_LOW:
-        found.append(
-            Advice(
-                "urgent",
-                _(
-                    "Your blood sugar is low (%(value)s mmol/L): a hypo. Take 15 to 20 grams of fast "
-                    "sugar now (for example 4 to 5 glucose tablets or a glass of lemonade with sugar). "
-                    "Measure again after 15 minutes.",
-                    value=format_number(value.mmol, 1),
-                ),
-            )
-        )
-    elif isinstance(value, Glucose) and value.mmol > stats.GLUCOSE_ALARM_HIGH:
-        found.append(
-            Advice(
-                "attention",
-                _(
-                    "Your blood sugar is high (%(value)s mmol/L). Drink water and measure again in a few "
-                    "hours. Is it still above 15, or do you feel ill? Contact your GP practice today.",
-                    value=format_number(value.mmol, 1),
-                ),
-            )
-        )
-    return found
+        return [Advice("urgent", _advice_text(clinical_words.patient(verdict)))]
+    if isinstance(value, Glucose):
+        verdict = clinical.glucose_reading(value.mmol, value.moment)
+        if verdict.level is clinical.Level.HYPO:
+            return [Advice("urgent", _advice_text(clinical_words.patient(verdict)))]
+        if verdict.level is clinical.Level.ALARM:
+            return [Advice("attention", _advice_text(clinical_words.patient(verdict)))]
+    return []
+
+
+def _advice_text(said: clinical_words.Words) -> str:
+    return " ".join(p for p in (said.headline, said.meaning, said.next_step) if p)

@@ -116,3 +116,42 @@ def test_steps_and_questions() -> None:
     with pytest.raises(Invalid):
         validation.question("   ")
     assert validation.question(" Mag ik minder pillen? ") == "Mag ik minder pillen?"
+
+
+@pytest.mark.usefixtures("ctx")
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("01062026", date(2026, 6, 1)),
+        ("1-6-2026", date(2026, 6, 1)),
+        ("01.06.2026", date(2026, 6, 1)),
+        ("2026-06-01", date(2026, 6, 1)),
+        (" 29022028 ", date(2028, 2, 29)),
+    ],
+)
+def test_a_goal_date_may_be_typed_in_digits_only(typed: str, expected: date) -> None:
+    """The same date rule as the measurement forms: a phone's number pad is enough."""
+    g = validation.goal({**BASE, "start": "20052026", "until": typed}, TODAY)
+    assert (g.start, g.until) == (TODAY, expected)
+    assert validation.check_in_day("19052026", TODAY) == date(2026, 5, 19)
+
+
+@pytest.mark.usefixtures("ctx")
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("31022026", "Write the date as day-month-year, for example 14-03-2026 or 14032026."),
+        ("29022027", "Write the date as day-month-year, for example 14-03-2026 or 14032026."),
+        ("99", "Write the date as day-month-year, for example 14-03-2026 or 14032026."),
+        ("2561", "Write the date as day-month-year, for example 14-03-2026 or 14032026."),
+        ("010626", "Did you mean 01-06-2026? Then write the year in full: 01062026."),
+        ("20260601", "Write the date as day-month-year, for example 14-03-2026 or 14032026."),
+    ],
+)
+def test_digits_that_are_no_goal_date(typed: str, message: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        validation.goal({**BASE, "until": typed}, TODAY)
+    assert caught.value.errors["until"] == message
+    with pytest.raises(Invalid) as on_check_in:
+        validation.check_in_day(typed, TODAY)
+    assert on_check_in.value.errors["day"] == message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -215,7 +216,21 @@ ROW_ERRORS = [
     ("weight;14-03-1960;08:00;;;;;80;;;;", "date", "too long ago"),
     ("pressure;14-03-2026;08:00;;;;;80;;;;", "type", "“pressure” is not a type"),
     (";14-03-2026;08:00;;;;;80;;;;", "type", "Fill in the type"),
-    ("weight;14-03-2026;08:00;;;;;80;;;;;extra", None, "more cells"),
+    ("weight;14-03-2026;08:00;;;;;80;;;;;extra", None, "has 13 cells, but the first row names 12"),
+    ("weight;14-03-2026;08:00;;;;;80;;;;;", None, "has 13 cells, but the first row names 12"),
+    # A value in a column that the row's type does not use is never ignored.
+    (
+        "blood_pressure;14-03-2026;08:30;135;85;;;82,5;;;;",
+        "weight_kg",
+        "A blood pressure measurement has no value in the column “weight_kg”.",
+    ),
+    ("weight;14-03-2026;08:00;;;;;80;6,8;;;", "glucose", "Leave this column empty in this row"),
+    ("weight;14-03-2026;08:00;135;;;;80;;;;", "systolic", "A weight measurement has no value"),
+    ("weight;14-03-2026;08:00;;;;;80;;;fasting;", "moment", "A weight measurement has no value"),
+    ("glucose;14-03-2026;08:00;;;;left;;6,8;;;", "arm", "A blood sugar measurement has no value"),
+    ("blood_pressure;14-03-2026;08:30;135;85;;;;;mg;;", "unit", "in the column “unit”"),
+    ("glucose;140326;08:00;;;;;;6,8;;;", "date", "Did you mean 14-03-2026?"),
+    ("glucose;14-03-2026;2561;;;;;;6,8;;;", "time", "hours:minutes"),
 ]
 
 
@@ -304,3 +319,126 @@ def test_export_of_nothing_is_a_header_that_imports_as_empty() -> None:
     data = csv_io.export([])
     assert data.decode("utf-8-sig").strip() == HEADER
     assert csv_io.parse(data, NOW).file_error == "The file has column names but no measurements."
+
+
+COMMA_HEADER = "type,date,time,systolic,diastolic,pulse,arm,weight_kg,glucose,unit,moment,note"
+NOVEMBER = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def test_an_unquoted_decimal_comma_is_refused_not_read_as_a_whole_number() -> None:
+    """The issue's line: "83,1" in a comma file. Saved as 83 kg before; now refused."""
+    data = f"{COMMA_HEADER}\nweight,2026-11-14,07:20,,,,,83,1,,,\n".encode()
+    result = csv_io.parse(data, NOVEMBER)
+    assert not result.ok
+    assert result.items == []
+    assert [(e.line, e.column, e.message) for e in result.errors] == [
+        (
+            2,
+            "glucose",
+            "A weight measurement has no value in the column “glucose”. Is there a comma in "
+            'the number? Then put the number in quotes ("83,1") or use a point (83.1).',
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        # 6,8 unquoted: 6 under glucose and 8 under unit.
+        ("glucose,14-11-2026,08:00,,,,,,6,8,,", "unit", '("6,8") or use a point (6.8)'),
+        # One cell too many: the comma split a number somewhere in the row.
+        ("weight,14-11-2026,08:00,,,,,83,1,,,,", None, "Is there a comma in the number?"),
+        ("weight,14-11-2026,08:00,,,,,83,1,,,,", None, "has 13 cells"),
+    ],
+)
+def test_comma_file_errors_say_how_to_write_a_decimal(
+    row: str, column: str | None, message: str
+) -> None:
+    result = csv_io.parse(f"{COMMA_HEADER}\n{row}\n".encode(), NOVEMBER)
+    assert result.items == []
+    assert any(e.column == column and message in e.message for e in result.errors), result.errors
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "weight,2026-11-14,07:20,,,,,83.1,,,,",
+        'weight,2026-11-14,07:20,,,,,"83,1",,,,',
+        "weight,2026-11-14,07:20,,,,,83.1,,kg,,",  # the row's own unit says nothing new
+    ],
+)
+def test_a_quoted_or_pointed_decimal_in_a_comma_file_is_read(row: str) -> None:
+    result = csv_io.parse(f"{COMMA_HEADER}\n{row}\n".encode(), NOVEMBER)
+    assert result.ok, result.errors
+    assert result.items[0][0] == Weight(83.1)
+
+
+def test_a_blood_pressure_row_may_name_its_own_unit() -> None:
+    result = one_row("blood_pressure;14-03-2026;08:30;135;85;;;;;mmHg;;")
+    assert result.ok, result.errors
+    assert result.items[0][0] == BloodPressure(135, 85)
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        ("Na het ontbijt", "after_breakfast"),
+        ("na het ontbijt", "after_breakfast"),
+        ("NUCHTER", "fasting"),
+        ("Nuchter (na het opstaan)", "fasting"),
+        ("Nuchter / voor het ontbijt", "before_breakfast"),
+        ("vóór het ontbijt", "before_breakfast"),
+        ("Voor de lunch", "before_lunch"),
+        ("Na de lunch", "after_lunch"),
+        ("Voor het avondeten", "before_dinner"),
+        ("na het avondeten", "after_dinner"),
+        ("Voor het slapen", "bedtime"),
+        ("'s Nachts", "night"),
+        ("’s nachts", "night"),
+        ("Ander moment", "other"),
+        ("After breakfast", "after_breakfast"),
+        ("Fasting (on waking)", "fasting"),
+        ("At bedtime", "bedtime"),
+        ("During the night", "night"),
+        ("Another moment", "other"),
+    ],
+)
+def test_moments_as_the_app_names_them_are_read(moment: str, expected: str) -> None:
+    result = one_row(f"glucose;14-03-2026;07:30;;;;;;6,8;mmol;{moment};")
+    assert result.ok, result.errors
+    assert result.items[0][0] == Glucose(6.8, expected)
+
+
+def test_every_moment_label_the_app_shows_is_read_in_both_languages(app: Any) -> None:
+    """The CSV aliases follow the labels of the forms and the day curve, in nl and en."""
+    from flask_babel import force_locale
+
+    from pgd.measurements.forms import DAY_CURVE_SLOTS, moment_choices
+
+    labels = [(value, label) for value, label in moment_choices()]
+    labels += [(value, label) for value, _clock, label in DAY_CURVE_SLOTS]
+    seen = set()
+    with app.test_request_context():
+        for locale in ("nl", "en"):
+            with force_locale(locale):
+                for value, label in labels:
+                    text = str(label)
+                    seen.add(text)
+                    result = one_row(f"glucose;14-03-2026;07:30;;;;;;6,8;;{text};")
+                    assert result.ok, (locale, text, result.errors)
+                    assert result.items[0][0] == Glucose(6.8, value), (locale, text)
+    assert "Na het ontbijt" in seen  # really the Dutch labels, not only the English
+
+
+@pytest.mark.parametrize(
+    ("day", "clock", "local"),
+    [
+        ("14032026", "0830", datetime(2026, 3, 14, 8, 30)),
+        ("14-03-2026", "830", datetime(2026, 3, 14, 8, 30)),
+        ("2026-03-14", "8", datetime(2026, 3, 14, 8, 0)),
+    ],
+)
+def test_dates_and_times_in_digits_only(day: str, clock: str, local: datetime) -> None:
+    result = one_row(f"weight;{day};{clock};;;;;80;;;;")
+    assert result.ok, result.errors
+    assert result.items[0][1] == local.replace(tzinfo=csv_io.LOCAL).astimezone(UTC)

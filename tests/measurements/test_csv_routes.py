@@ -83,12 +83,54 @@ def test_good_file_preview_then_confirm(patient: FlaskClient, app: Flask) -> Non
 
 def test_reimporting_the_same_file_adds_nothing(patient: FlaskClient, app: Flask) -> None:
     confirm(patient, pending_id(upload(patient, GOOD).get_data(as_text=True)))
-    again = confirm(patient, pending_id(upload(patient, GOOD).get_data(as_text=True)))
-    assert again.status_code == 302
-    listing = patient.get("/measurements").get_data(as_text=True)
-    assert "Imported 0 measurements." in listing
-    assert "4 were already in your record" in listing
+    body = upload(patient, GOOD).get_data(as_text=True)
+    assert "4 measurements are already in your record and will be skipped." in body
+    assert "There is nothing new to save" in body
+    assert "/confirm" not in body  # no button that would save nothing
     assert count_rows(app, "measurements") == 4
+
+
+def test_preview_says_how_many_are_skipped_and_saves_the_rest(
+    patient: FlaskClient, app: Flask
+) -> None:
+    first = (
+        HEADER + "\n"
+        "blood_pressure;14-03-2025;08:30;135;85;72;left;;;;;\n"
+        "blood_pressure;15-03-2025;08:30;142;91;;;;;;;\n"
+        "weight;2025-03-14;07:45;;;;;82,5;;;;\n"
+    ).encode()
+    confirm(patient, pending_id(upload(patient, first).get_data(as_text=True)))
+    # Three already saved (a note does not make a reading new), two new, one repeated.
+    second = (
+        HEADER + "\n"
+        "blood_pressure;14-03-2025;08:30;135;85;72;left;;;;;other note\n"
+        "blood_pressure;15-03-2025;08:30;142;91;;;;;;;\n"
+        "weight;14-03-2025;07:45;;;;;82.5;;;;\n"
+        "weight;21-03-2025;07:45;;;;;82;;;;\n"
+        "weight;21-03-2025;07:45;;;;;82,0;;;;\n"
+        "glucose;21-03-2025;07:30;;;;;;6,8;mmol;nuchter;\n"
+    ).encode()
+    body = upload(patient, second).get_data(as_text=True)
+    assert "holds 6 correct measurements" in body
+    assert "3 measurements are already in your record and will be skipped." in body
+    assert "1 row repeats a measurement from earlier in the file and will be skipped." in body
+    assert "Save 2 measurements" in body
+    confirm(patient, pending_id(body))
+    listing = patient.get("/measurements").get_data(as_text=True)
+    assert "Imported 2 measurements. 4 were already in your record" in listing
+    assert count_rows(app, "measurements") == 5
+
+
+def test_preview_counts_duplicates_in_dutch(app: Flask, create_patient: Any) -> None:
+    create_patient()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL"
+    login(client, "patient@example.nl")
+    confirm(client, pending_id(upload(client, GOOD).get_data(as_text=True)))
+    extra = b"weight;2025-03-20;07:45;;;;;81,5;;;;\n"
+    body = upload(client, GOOD + extra).get_data(as_text=True)
+    assert "4 metingen staan al in uw dossier en worden overgeslagen." in body
+    assert "1 meting opslaan" in body
 
 
 def test_a_preview_is_used_once(patient: FlaskClient, app: Flask) -> None:
@@ -283,9 +325,8 @@ def test_export_round_trip(patient: FlaskClient, app: Flask) -> None:
 
     body = upload(patient, data, "measurements.csv").get_data(as_text=True)
     assert "holds 5 correct measurements" in body
-    confirm(patient, pending_id(body))
-    listing = patient.get("/measurements").get_data(as_text=True)
-    assert "Imported 0 measurements. 5 were already in your record" in listing
+    assert "5 measurements are already in your record and will be skipped." in body
+    assert "There is nothing new to save" in body
     assert count_rows(app, "measurements") == 5
 
 
@@ -314,3 +355,47 @@ def test_import_export_and_api_keys_can_be_found_from_the_menu_pages(
     keys = re.search(r'href="([^"]+)">[^<]*API', settings)
     assert keys, "no link to the API keys page on the settings page"
     assert patient.get(keys.group(1)).status_code == 200
+
+
+ISSUE_FILE = (
+    b"type,date,time,systolic,diastolic,pulse,arm,weight_kg,glucose,unit,moment,note\n"
+    b"weight,2026-11-14,07:20,,,,,83,1,,,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (
+            "en",
+            "A weight measurement has no value in the column “glucose”. Is there a comma in "
+            "the number? Then put the number in quotes (&#34;83,1&#34;) or use a point (83.1).",
+        ),
+        (
+            "nl-NL",
+            "Een gewichtsmeting heeft geen waarde in de kolom ‘glucose’. Staat er een komma in "
+            "het getal? Zet het getal dan tussen aanhalingstekens (&#34;83,1&#34;) of gebruik "
+            "een punt (83.1).",
+        ),
+    ],
+)
+def test_a_decimal_comma_split_over_two_columns_is_refused(
+    app: Flask, create_patient: Any, monkeypatch: pytest.MonkeyPatch, language: str, message: str
+) -> None:
+    """The issue: 83,1 kg in a comma file was saved as 83,0 kg. Now the file is refused."""
+    from pgd.measurements import imports
+
+    real_check = imports.check
+    after = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(
+        imports, "check", lambda principal, pid, data: real_check(principal, pid, data, after)
+    )
+    create_patient()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    login(client, "patient@example.nl")
+    body = upload(client, ISSUE_FILE).get_data(as_text=True)
+    assert re.search(r"<td>2</td><td>glucose</td><td>([^<]*)</td>", body).group(1) == message  # type: ignore[union-attr]
+    assert "/confirm" not in body
+    assert count_rows(app, "measurements") == 0
+    assert count_rows(app, "pending_imports") == 0

@@ -123,7 +123,8 @@ def test_alarming_blood_pressure_is_saved_with_advice(patient: FlaskClient, app:
         follow_redirects=True,
     )
     body = response.get_data(as_text=True)
-    assert "Contact your GP practice today" in body
+    assert "Your last reading was very high." in body
+    assert "Call your GP practice today" in body
     assert count_rows(app, "measurements") == 1
 
 
@@ -362,7 +363,11 @@ def test_dashboard_plain_language(patient: FlaskClient) -> None:
             {**BP_OK, "systolic": str(s), "diastolic": str(d), **_when(timedelta(hours=-i - 1))},
         )
     home = patient.get("/home").get_data(as_text=True)
-    assert "above your target (140/90) on 2 of the last 3 readings" in home
+    # The mean of the home readings, against the NHG home target, with a next step.
+    assert "Your average blood pressure at home is too high." in home
+    assert "Your average blood pressure at home was 143/87. That is higher than 135/85." in home
+    assert "This average rests on only 3 readings." in home
+    assert "Measure for another week and discuss it with your practice nurse." in home
     assert "150/95 mmHg" in home  # the latest
     for i, mmol in enumerate(("6,5", "12,5")):
         post_form(
@@ -376,11 +381,14 @@ def test_dashboard_plain_language(patient: FlaskClient) -> None:
             },
         )
     home = patient.get("/home").get_data(as_text=True)
-    # The range in the reader's own numbers: a point in English, a comma in Dutch.
-    assert "50% of your 2 readings were between 3.9 and 10." in home
+    # The range for the moment, in the reader's own numbers: a point in English, a comma
+    # in Dutch; 12,5 fasting is above 4,5-8.
+    assert "1 of your 2 readings (50%) were within the target for their moment" in home
+    assert "between 4.5 and 8 mmol/L fasting and before a meal (NHG)" in home
     patient.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
     dutch = patient.get("/home").get_data(as_text=True)
-    assert "50% van uw 2 metingen tussen 3,9 en 10 mmol/L." in dutch
+    assert "1 van uw 2 metingen (50%) waren binnen de streefwaarde" in dutch
+    assert "tussen 4,5 en 8 mmol/L nuchter en voor het eten (NHG)" in dutch
 
 
 def test_local_times_follow_daylight_saving() -> None:
@@ -495,3 +503,200 @@ def test_dutch_day_curve_error_names_the_moment(
     body = post_form(client, "/measurements/day-curve/new", data).get_data(as_text=True)
     assert "Voor het slapen: Deze tijd is nog niet geweest." in body
     assert "Deze tijd is nog niet geweest." in _errors(body, "time_bedtime")
+
+
+# --- the same reading twice: warned before anything is saved ---------------------------
+
+_SAME_AS = re.compile(r'name="same_as" value="([^"]*)"')
+_YESTERDAY_0815 = (datetime.now(LOCAL) - timedelta(days=1)).replace(hour=8, minute=15)
+_AT_0815 = {"date": _YESTERDAY_0815.strftime("%d-%m-%Y"), "time": "08:15"}
+
+SAME_READING = [
+    ("/measurements/blood-pressure/new", BP_OK, "135/85 mmHg, pulse 72", 'value="135"'),
+    ("/measurements/weight/new", {"weight": "83,1"}, "83.1 kg", 'value="83,1"'),
+    (
+        "/measurements/glucose/new",
+        {"glucose": "6,8", "unit": "mmol", "moment": "fasting"},
+        "6.8 mmol/L (fasting (on waking))",
+        'value="6,8"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "values", "shown", "kept"), SAME_READING)
+def test_the_same_reading_twice_is_asked_before_saving(
+    patient: FlaskClient, app: Flask, url: str, values: dict[str, str], shown: str, kept: str
+) -> None:
+    assert post_form(patient, url, {**values, **_AT_0815}).status_code == 302
+    again = post_form(patient, url, {**values, **_AT_0815})
+    body = again.get_data(as_text=True)
+    assert again.status_code == 200
+    day = f"{_YESTERDAY_0815.day} {_YESTERDAY_0815:%B %Y}"
+    assert f"You already saved this measurement on {day} at 08:15: {shown}." in body
+    assert "Save it again?" in body
+    assert kept in body  # the values stay in the form
+    assert count_rows(app, "measurements") == 1  # asking is not saving
+    same_as = _SAME_AS.search(body)
+    assert same_as
+    confirmed = post_form(patient, url, {**values, **_AT_0815, "same_as": same_as.group(1)})
+    assert confirmed.status_code == 302
+    assert count_rows(app, "measurements") == 2
+
+
+def test_a_different_value_or_minute_is_not_a_duplicate(patient: FlaskClient, app: Flask) -> None:
+    url = "/measurements/blood-pressure/new"
+    assert post_form(patient, url, {**BP_OK, **_AT_0815}).status_code == 302
+    assert post_form(patient, url, {**BP_OK, **_AT_0815, "systolic": "136"}).status_code == 302
+    assert post_form(patient, url, {**BP_OK, **_AT_0815, "time": "08:16"}).status_code == 302
+    assert count_rows(app, "measurements") == 3
+
+
+def test_saving_anyway_counts_only_for_the_reading_that_was_shown(
+    patient: FlaskClient, app: Flask
+) -> None:
+    url = "/measurements/blood-pressure/new"
+    post_form(patient, url, {**BP_OK, **_AT_0815})
+    stale = post_form(patient, url, {**BP_OK, **_AT_0815, "same_as": "not-that-one"})
+    assert "Save it again?" in stale.get_data(as_text=True)
+    assert count_rows(app, "measurements") == 1
+
+
+def test_the_warning_in_dutch(app: Flask, create_patient: Any) -> None:
+    create_patient()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL"
+    login(client, "patient@example.nl")
+    url = "/measurements/blood-pressure/new"
+    values = {**BP_OK, "pulse": "", **_AT_0815}
+    post_form(client, url, values)
+    body = post_form(client, url, values).get_data(as_text=True)
+    assert "U heeft deze meting al opgeslagen op " in body
+    assert " om 08:15: 135/85 mmHg." in body
+    assert "Nog een keer opslaan?" in body
+    assert "Ja, nog een keer opslaan" in body
+    assert count_rows(app, "measurements") == 1
+
+
+def test_editing_warns_only_about_another_reading(patient: FlaskClient, app: Flask) -> None:
+    url = "/measurements/blood-pressure/new"
+    post_form(patient, url, {**BP_OK, **_AT_0815})
+    post_form(patient, url, {**BP_OK, **_AT_0815, "time": "09:00"})
+    listing = patient.get("/measurements").get_data(as_text=True)
+    newest = re.search(r"/measurements/([0-9a-f-]{36})/edit", listing)  # the 09:00 reading
+    assert newest
+    edit_url = f"/measurements/{newest.group(1)}/edit"
+    # A changed note only: the reading is not a duplicate of itself.
+    kept = {**BP_OK, **_AT_0815, "time": "09:00", "note": "na het fietsen"}
+    assert post_form(patient, edit_url, kept).status_code == 302
+    # Moved onto the 08:15 reading: asked first, nothing changed until confirmed.
+    moved = post_form(patient, edit_url, {**BP_OK, **_AT_0815})
+    body = moved.get_data(as_text=True)
+    assert "Save it again?" in body
+    assert "09:00" in patient.get(edit_url).get_data(as_text=True)
+    same_as = _SAME_AS.search(body)
+    assert same_as
+    assert (
+        post_form(patient, edit_url, {**BP_OK, **_AT_0815, "same_as": same_as.group(1)}).status_code
+        == 302
+    )
+    assert 'value="08:15"' in patient.get(edit_url).get_data(as_text=True)
+    assert count_rows(app, "measurements") == 2
+
+
+def test_day_curve_names_the_slots_already_saved(patient: FlaskClient, app: Flask) -> None:
+    url = "/measurements/day-curve/new"
+    first = _day_curve(before_breakfast="6,1", after_lunch="9,8")
+    assert post_form(patient, url, first).status_code == 302
+    assert count_rows(app, "measurements") == 2
+
+    more = _day_curve(before_breakfast="6,1", after_lunch="9,8", bedtime="7,0")
+    body = post_form(patient, url, more).get_data(as_text=True)
+    assert "You already saved 2 of these readings:" in body
+    warning = body[
+        body.index('id="same-readings"') : body.index("</ul>", body.index('id="same-readings"'))
+    ]
+    assert "Fasting / before breakfast" in warning
+    assert "6.1 mmol/L" in warning
+    assert "After lunch" in warning
+    assert "At bedtime" not in warning  # new, not a duplicate
+    assert "Save the other 1 reading?" in body
+    assert 'value="7,0"' in body  # the form keeps what was typed
+    assert count_rows(app, "measurements") == 2
+
+    same_as = _SAME_AS.search(body)
+    assert same_as
+    saved = post_form(patient, url, {**more, "same_as": same_as.group(1)})
+    assert saved.status_code == 302
+    assert count_rows(app, "measurements") == 3  # only bedtime was added
+
+    again = post_form(patient, url, more).get_data(as_text=True)
+    assert "You already saved 3 of these readings:" in again
+    assert "There is nothing new to save." in again
+    assert _SAME_AS.search(again) is None  # nothing to confirm
+    assert count_rows(app, "measurements") == 3
+
+
+# --- dates and times in digits only (a phone's number pad) ------------------------------
+
+_DAY = datetime.now(LOCAL) - timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("date", "clock", "shown_date", "shown_time"),
+    [
+        (_DAY.strftime("%d%m%Y"), "0815", _DAY.strftime("%d-%m-%Y"), "08:15"),
+        (_DAY.strftime("%d%m%Y"), "815", _DAY.strftime("%d-%m-%Y"), "08:15"),
+        (_DAY.strftime("%d-%m-%Y"), "8", _DAY.strftime("%d-%m-%Y"), "08:00"),
+        (_DAY.strftime("%d.%m.%Y"), "14.30", _DAY.strftime("%d-%m-%Y"), "14:30"),
+        (_DAY.strftime("%Y-%m-%d"), "2359", _DAY.strftime("%d-%m-%Y"), "23:59"),
+    ],
+)
+def test_dates_and_times_typed_as_digits(
+    patient: FlaskClient, date: str, clock: str, shown_date: str, shown_time: str
+) -> None:
+    response = post_form(
+        patient, "/measurements/weight/new", {"weight": "80", "date": date, "time": clock}
+    )
+    assert response.status_code == 302, _errors(response.get_data(as_text=True), "date")
+    edit = patient.get(f"/measurements/{_first_id(patient)}/edit").get_data(as_text=True)
+    assert f'value="{shown_date}"' in edit
+    assert f'value="{shown_time}"' in edit
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"date": "31022026"}, "date", "day-month-year, for example 14-03-2026 or 14032026"),
+        ({"date": "99"}, "date", "day-month-year"),
+        ({"date": "2026031"}, "date", "day-month-year"),
+        (
+            {"date": "140326"},
+            "date",
+            "Did you mean 14-03-2026? Then write the year in full: 14032026.",
+        ),
+        ({"time": "2561"}, "time", "hours:minutes, for example 08:30 or 0830"),
+        ({"time": "99"}, "time", "hours:minutes"),
+        ({"time": "2400"}, "time", "hours:minutes"),
+        ({"time": "08155"}, "time", "hours:minutes"),
+    ],
+)
+def test_digits_that_are_no_date_or_time(
+    patient: FlaskClient, app: Flask, change: dict[str, str], field: str, message: str
+) -> None:
+    response = post_form(
+        patient, "/measurements/weight/new", {"weight": "80", **_AT_0815, **change}
+    )
+    assert message in _errors(response.get_data(as_text=True), field)
+    assert count_rows(app, "measurements") == 0
+
+
+def test_the_date_and_time_fields_say_digits_are_fine(patient: FlaskClient) -> None:
+    for url in ("/measurements/weight/new", "/measurements/day-curve/new"):
+        body = patient.get(url).get_data(as_text=True)
+        assert "Day-month-year, for example 14-03-2026 or 14032026" in body
+        assert re.search(r'<input[^>]*id="date"[^>]*inputmode="numeric"', body) or re.search(
+            r'<input[^>]*inputmode="numeric"[^>]*id="date"', body
+        )
+    assert "Hours:minutes, for example 08:30 or 0830" in patient.get(
+        "/measurements/weight/new"
+    ).get_data(as_text=True)

@@ -42,9 +42,9 @@ def test_example_in_a_message_follows_the_language(app: Flask) -> None:
 def test_advice_uses_the_decimal_sign_of_the_language(app: Flask) -> None:
     low = Glucose(2.8, "other")
     with app.test_request_context("/", headers={"Accept-Language": "nl-NL"}):
-        assert "(2,8 mmol/L)" in validation.advice(low)[0].text
+        assert "2,8 mmol/L is onder 4" in validation.advice(low)[0].text
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        assert "(2.8 mmol/L)" in validation.advice(low)[0].text
+        assert "2.8 mmol/L is below 4" in validation.advice(low)[0].text
 
 
 def test_format_number(app: Flask) -> None:
