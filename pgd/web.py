@@ -14,7 +14,7 @@ from flask import (
     request,
     session,
 )
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -39,6 +39,11 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("FORCE_SECURE_COOKIES")) or request.is_secure
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if response.cache_control.immutable:
+            return  # a public asset (pgd.assets): no cookie, no "Vary: Cookie" on it
+        super().save_session(app, session, response)
 
 
 def select_locale() -> str:
@@ -86,6 +91,8 @@ def _security_headers(response: Response) -> Response:
         h.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.blueprint == "api":
         return response  # no login session; API responses with data say no-store themselves
+    if response.cache_control.immutable:
+        return response  # a public, content-hashed asset (pgd.assets): the same for everyone
     if current_user and current_user.is_authenticated:
         h["Cache-Control"] = "no-store"
     return response
@@ -199,8 +206,12 @@ def init_app(app: Flask) -> None:
 
         from pgd.accounts.passwords import MIN_LENGTH
 
+        from pgd.clinical import words as clinical_words
+
         return {
             "current_locale": str(get_locale()),
+            # Templates word targets and verdicts through the one interpretation module.
+            "clinical_words": clinical_words,
             "password_hint": _(
                 "At least %(n)d characters. Tip: a short sentence of four or five words that "
                 "only you know.",

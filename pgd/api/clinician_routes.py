@@ -22,7 +22,7 @@ from pgd.api import auth, bp, payloads
 from pgd.api.routes import _invalid, _json
 from pgd.measurements.models import Kind
 from pgd.measurements.validation import Invalid
-from pgd.sharing import access_log, dossier, summary
+from pgd.sharing import access_log, dossier, labels, summary
 from pgd.sharing.policy import NotFound
 
 
@@ -113,6 +113,25 @@ def _stat(st: summary.Stat) -> dict[str, float]:
     return {"mean": round(st.mean, 2), "min": st.minimum, "max": st.maximum}
 
 
+def _target(b: summary.Block) -> dict[str, object] | None:
+    """The target a block is judged against, with where it comes from."""
+    if not b.target_code:
+        return None
+    out: dict[str, object] = {"code": b.target_code, "text": labels.target_words(b)}
+    if b.target is not None:
+        out.update(
+            {
+                "systolic_below": b.target.systolic,
+                "diastolic_below": b.target.diastolic,
+                "source": b.target.source.value,
+            }
+        )
+        if b.target.agreement is not None:
+            a = b.target.agreement
+            out["agreed"] = {"name": a.name, "profession": a.profession, "date": a.day.isoformat()}
+    return out
+
+
 def _block(b: summary.Block) -> dict[str, object]:
     latest = None
     if b.latest is not None and b.latest_at is not None:
@@ -131,7 +150,10 @@ def _block(b: summary.Block) -> dict[str, object]:
         "within_target_pct": (
             None if b.within_target_pct is None else round(b.within_target_pct, 1)
         ),
-        "target": b.target_text or None,
+        "target": _target(b),
+        "verdict": None
+        if b.verdict is None
+        else {"level": b.verdict.level.value, "code": b.verdict.code},
         "flags": [{"code": code, "value": value} for code, value in b.flags],
     }
 

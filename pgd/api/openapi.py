@@ -48,8 +48,8 @@ only while the share is active. Anything
 else answers 404, exactly like something that does not exist. Every read is written
 to the patient's access log.
 
-**Alarming values** (blood pressure 180/110 or higher, glucose below 3.9 or above 15
-mmol/L) are saved, and the response carries `advice` to show to the person.
+**Alarming values** (blood pressure 180/110 or higher, glucose below 4.0 — a hypo — or
+above 15 mmol/L; NHG) are saved, and the response carries `advice` to show to the person.
 """
 
 
@@ -377,6 +377,7 @@ def build() -> dict[str, Any]:
                 "trend_delta",
                 "within_target_pct",
                 "target",
+                "verdict",
                 "flags",
             ],
             "properties": {
@@ -407,7 +408,45 @@ def build() -> dict[str, Any]:
                 },
                 "trend_delta": {"type": ["number", "null"]},
                 "within_target_pct": {"type": ["number", "null"]},
-                "target": {"type": ["string", "null"], "description": "The target used."},
+                "target": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["code", "text"],
+                    "description": "The clinical target the readings are judged against "
+                    "(never a target the patient set for themselves), with its source.",
+                    "properties": {
+                        "code": {"enum": ["bp", "bmi_healthy", "glucose_by_moment"]},
+                        "text": {"type": "string", "description": "In the request's language."},
+                        "systolic_below": {"type": "integer"},
+                        "diastolic_below": {"type": "integer"},
+                        "source": {
+                            "enum": ["standard", "agreed"],
+                            "description": "standard: the NHG home-measurement target for "
+                            "the patient's age; agreed: agreed with a named care provider.",
+                        },
+                        "agreed": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["name", "profession", "date"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "profession": {"type": "string"},
+                                "date": {"type": "string", "format": "date"},
+                            },
+                        },
+                    },
+                },
+                "verdict": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["level", "code"],
+                    "description": "The period's reading by the NHG rules: the mean blood "
+                    "pressure, the BMI, or the share of blood sugar readings in range.",
+                    "properties": {
+                        "level": {"enum": ["alarm", "hypo", "high", "low", "ok", "unknown"]},
+                        "code": {"type": "string"},
+                    },
+                },
                 "flags": {
                     "type": "array",
                     "items": {
@@ -422,13 +461,15 @@ def build() -> dict[str, Any]:
                                     "glucose_low",
                                     "glucose_very_high",
                                     "weight_change",
+                                    "weight_loss_unintended",
+                                    "weight_change_planned",
                                 ]
                             },
                             "value": {
                                 "type": "number",
-                                "description": "glucose_low, glucose_very_high (> 15) and "
-                                "bp_very_high (>= 180/110): how many readings; "
-                                "weight_change: the change in %.",
+                                "description": "glucose_low (hypos, < 4.0), glucose_very_high "
+                                "(> 15) and bp_very_high (>= 180/110): how many readings; "
+                                "weight_*: the change in %.",
                             },
                         },
                     },

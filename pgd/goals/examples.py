@@ -21,8 +21,12 @@ def _d(day: date) -> str:
     return day.strftime("%d-%m-%Y")
 
 
-def example(name: str, today: date) -> dict[str, str] | None:
-    """Form values for one example, in the request's language; None if unknown."""
+def example(name: str, today: date, bp_systolic: int = 135) -> dict[str, str] | None:
+    """Form values for one example, in the request's language; None if unknown.
+
+    bp_systolic: the upper value of the patient's home blood pressure target
+    (pgd.measurements.targets), so the ready-made goal never aims above the NHG target.
+    """
     common = {"start": _d(today), "until": ""}
     if name == "walking":
         return {
@@ -52,11 +56,11 @@ def example(name: str, today: date) -> dict[str, str] | None:
         return {
             **common,
             "kind": "measurement",
-            "text": _("An average upper blood pressure below 140"),
+            "text": _("An average upper blood pressure at home below %(value)d", value=bp_systolic),
             "why": _("I want to lower my risk of a stroke."),
             "metric": "blood_pressure",
             "direction": "down",
-            "target": "140",
+            "target": str(bp_systolic),
             "until": _d(today + timedelta(days=91)),
             "actions": "\n".join(
                 [_("Measure twice a day in the week before the consult"), _("Use less salt")]
@@ -82,7 +86,7 @@ def example(name: str, today: date) -> dict[str, str] | None:
         return {
             **common,
             "kind": "measurement",
-            "text": _("Blood sugar between 3.9 and 10 in at least 7 of 10 readings"),
+            "text": _("Blood sugar within the target in at least 7 of 10 readings"),
             "why": _("I want fewer complaints and to prevent damage to my eyes and feet."),
             "metric": "glucose",
             "direction": "up",

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import String, select, type_coerce
 
 from pgd import db
+from pgd.goals import metrics
 from pgd.goals import progress as pg
 from pgd.goals.data import GoalData, GoalKind, Mode
 from pgd.goals.metrics import METRICS, Metric
@@ -79,7 +80,7 @@ def _readings(
     end: datetime | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     s = measurements.series(principal, patient_id, Kind(metric.kind), start=start, end=end)
-    return s.epoch, s.values[metric.column]
+    return s.epoch, metrics.column_values(metric, s.values)
 
 
 def _measured(

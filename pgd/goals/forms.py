@@ -50,7 +50,10 @@ class GoalForm(_Attach, FlaskForm):
         choices=[
             ("weight", _l("Weight (kg)")),
             ("blood_pressure", _l("Upper blood pressure, average of 2 weeks (mmHg)")),
-            ("glucose", _l("Blood sugar readings between 3.9 and 10, share of 2 weeks (%)")),
+            (
+                "glucose",
+                _l("Blood sugar readings within the target for their moment, share of 2 weeks (%)"),
+            ),
         ],
         default="weight",
         validate_choice=False,

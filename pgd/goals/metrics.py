@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgd.measurements.stats import GLUCOSE_HIGH, GLUCOSE_LOW
+from pgd import clinical
 from pgd.measurements.validation import SYSTOLIC, WEIGHT_KG
 
 WINDOW_DAYS = 14
@@ -18,12 +18,16 @@ def _mean(values: np.ndarray) -> float | None:
     return float(np.mean(finite)) if finite.size else None
 
 
-def _in_range_pct(values: np.ndarray) -> float | None:
-    finite = values[np.isfinite(values)]
-    if not finite.size:
-        return None
-    inside = np.count_nonzero((finite >= GLUCOSE_LOW) & (finite <= GLUCOSE_HIGH))
-    return 100.0 * inside / finite.size
+def _share_pct(flags: np.ndarray) -> float | None:
+    """Percentage of 1.0 among the readings (each reading 1.0 in range, 0.0 outside)."""
+    finite = flags[np.isfinite(flags)]
+    return float(100.0 * finite.mean()) if finite.size else None
+
+
+def _in_range(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """1.0 for each glucose reading within the NHG range for its moment, else 0.0."""
+    classes = clinical.glucose_classes(columns["mmol"], columns["moment"])
+    return (classes == clinical.G.IN_RANGE).astype(float)
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,17 @@ METRICS: dict[str, Metric] = {
     "blood_pressure": Metric(
         "blood_pressure", "systolic", "mmHg", SYSTOLIC, True, True, "down", WINDOW_DAYS
     ),
-    # Share of glucose readings within 3.9-10.0 mmol/L over the last 2 weeks.
+    # Share of glucose readings within the NHG range for their moment, last 2 weeks.
     "glucose": Metric(
-        "glucose", "mmol", "%", (1.0, 100.0), True, False, "up", WINDOW_DAYS, _in_range_pct
+        "glucose", "in_range", "%", (1.0, 100.0), True, False, "up", WINDOW_DAYS, _share_pct
     ),
 }
+
+# Figures a goal reads that are not stored columns but made from them.
+DERIVED: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {"in_range": _in_range}
+
+
+def column_values(metric: Metric, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The one number per reading that the metric reads."""
+    derive = DERIVED.get(metric.column)
+    return derive(columns) if derive else columns[metric.column]

@@ -15,6 +15,7 @@ from pgd.accounts.current import me
 from pgd.goals import bp, examples, questions, services, validation
 from pgd.goals.forms import ActionForm, ButtonForm, CheckInForm, GoalForm, QuestionForm
 from pgd.goals.progress import local_day
+from pgd.measurements import targets
 from pgd.measurements.validation import Invalid, format_number
 
 
@@ -61,7 +62,11 @@ def index() -> ResponseReturnValue:
 @policy.patient
 def new() -> ResponseReturnValue:
     chosen = request.args.get("example", "")
-    prefill = examples.example(chosen, _today()) if request.method == "GET" else None
+    prefill = None
+    if request.method == "GET" and chosen:
+        # The blood pressure example aims at this patient's target (135, or 150 from 70).
+        systolic = targets.resolve(*me()).blood_pressure.systolic
+        prefill = examples.example(chosen, _today(), bp_systolic=systolic)
     form = GoalForm(data=prefill) if prefill else GoalForm()
     if form.validate_on_submit():
         try:

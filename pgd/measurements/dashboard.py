@@ -1,4 +1,9 @@
-"""The home dashboard's cards and plain-language lines, from series (pure)."""
+"""The home dashboard's cards: the latest value, the recent average and what they mean.
+
+Pure: series and targets in, cards out. Every verdict comes from pgd.clinical, and the
+colour of a card follows the same verdict as its words: an alarming latest reading is
+never shown as good.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
-from pgd.measurements import stats
+from pgd import clinical
+from pgd.clinical import BloodPressureTarget, Level, Verdict
+from pgd.clinical import words as cw
 from pgd.measurements.services import Series
-from pgd.measurements.validation import format_number
 
-
-def _nl(x: float) -> str:
-    """One decimal in the reader's language ("7,4" in Dutch)."""
-    return format_number(x, 1)
+RECENT_DAYS = 14
+WEIGHT_TREND_DAYS = 91
 
 
 @dataclass
@@ -26,112 +29,137 @@ class Card:
     latest: str | None = None
     latest_at: datetime | None = None
     average: str | None = None
-    lines: list[str] = field(default_factory=list)
-    status: str = "neutral"  # "good", "attention" or "neutral"
+    words: cw.Words | None = None  # the main verdict: headline, meaning, next step, link
+    lines: list[str] = field(default_factory=list)  # further plain sentences
+    target: str = ""  # the target and where it comes from
+    status: str = "neutral"  # "alarm", "attention", "good" or "neutral"
 
 
-def blood_pressure_card(s: Series, target: tuple[int, int], now: datetime) -> Card:
+def _recent(s: Series, now: datetime) -> np.ndarray:
+    return s.epoch >= int((now - timedelta(days=RECENT_DAYS)).timestamp())
+
+
+def _lead(latest: Verdict, period: Verdict | None) -> tuple[Verdict, Verdict | None]:
+    """The verdict the card leads with, and the other one (if it adds something).
+
+    An urgent latest reading leads; otherwise the figure over several readings does,
+    since one reading says little.
+    """
+    if period is None or latest.level in (Level.ALARM, Level.HYPO):
+        return latest, period
+    return period, None
+
+
+def blood_pressure_card(s: Series, target: BloodPressureTarget, now: datetime) -> Card:
     card = Card("blood_pressure", _("Blood pressure"))
+    card.target = _(
+        "Target: below %(target)s (%(source)s).",
+        target=cw.bp_target(target),
+        source=cw.target_source(target),
+    )
     if s.n == 0:
         card.lines.append(_("No readings yet."))
         return card
     sys_, dia = s.values["systolic"], s.values["diastolic"]
     card.latest = f"{int(sys_[-1])}/{int(dia[-1])} mmHg"
     card.latest_at = datetime.fromtimestamp(int(s.epoch[-1]), UTC)
-    recent = s.epoch >= int((now - timedelta(days=14)).timestamp())
+    latest = clinical.bp_reading(int(sys_[-1]), int(dia[-1]), target)
+    recent = _recent(s, now)
+    period = None
     if recent.any():
+        period = clinical.bp_mean(sys_[recent], dia[recent], target)
         card.average = _(
             "%(value)s mmHg on average over 14 days",
-            value=f"{round(float(sys_[recent].mean()))}/{round(float(dia[recent].mean()))}",
+            value=cw.pressure(period.values["systolic"], period.values["diastolic"]),
         )
-    last = slice(-10, None)
-    above = stats.bp_above_target(sys_[last], dia[last], target)
-    n = int(sys_[last].size)
-    goal = f"{target[0]}/{target[1]}"
-    if n == 1:
-        card.lines.append(
-            _("Your reading was above your target (%(target)s).", target=goal)
-            if above
-            else _("Your reading was below your target (%(target)s).", target=goal)
-        )
-    else:
-        card.lines.append(
-            _(
-                "Your blood pressure was above your target (%(target)s) on %(above)d of the last "
-                "%(n)d readings.",
-                target=goal,
-                above=above,
-                n=n,
-            )
-        )
-    card.status = "attention" if above * 2 > n else "good"
+    lead, other = _lead(latest, period)
+    card.words = cw.patient(lead, target)
+    if other is not None:
+        card.lines.append(cw.patient(other, target).headline)
+    elif period is None:
+        card.lines.append(_("No readings in the last 14 days."))
+    card.status = lead.status
     return card
 
 
-def weight_card(s: Series, height_cm: float | None, now: datetime) -> Card:
+def weight_card(
+    s: Series, height_cm: float | None, now: datetime, goal_kg: float | None = None
+) -> Card:
     card = Card("weight", _("Weight"))
     if s.n == 0:
         card.lines.append(_("No readings yet."))
         return card
     kg = s.values["kg"]
-    card.latest = f"{_nl(float(kg[-1]))} kg"
+    latest = float(kg[-1])
+    card.latest = f"{cw.number(latest, 1)} kg"
     card.latest_at = datetime.fromtimestamp(int(s.epoch[-1]), UTC)
-    recent = s.epoch >= int((now - timedelta(days=14)).timestamp())
+    recent = _recent(s, now)
     if recent.any():
         card.average = _(
-            "%(value)s kg on average over 14 days", value=_nl(float(kg[recent].mean()))
+            "%(value)s kg on average over 14 days", value=cw.number(float(kg[recent].mean()), 1)
         )
+    verdicts: list[Verdict] = []
     if height_cm:
-        value = stats.bmi(float(kg[-1]), height_cm)
-        card.lines.append(_("Your BMI is %(bmi)s.", bmi=_nl(value)))
-    window = s.epoch >= int((now - timedelta(days=91)).timestamp())
+        bmi = clinical.bmi_verdict(clinical.bmi(latest, height_cm))
+        verdicts.append(bmi)
+        card.words = cw.patient(bmi)
+    else:
+        card.lines.append(_("Fill in your height under Settings to see your BMI."))
+    window = s.epoch >= int((now - timedelta(days=WEIGHT_TREND_DAYS)).timestamp())
     if int(window.sum()) >= 2:
-        first, last = float(kg[window][0]), float(kg[window][-1])
-        diff = last - first
+        first = float(kg[window][0])
+        days = (int(s.epoch[window][-1]) - int(s.epoch[window][0])) / 86400
+        direction = None if goal_kg is None else ("down" if goal_kg < first else "up")
+        change = clinical.weight_change(first, latest, days, direction)
+        diff = latest - first
         if abs(diff) < 0.5:
             card.lines.append(_("Your weight stayed about the same in the last 3 months."))
         elif diff < 0:
-            card.lines.append(_("You lost %(kg)s kg in the last 3 months.", kg=_nl(-diff)))
+            card.lines.append(_("You lost %(kg)s kg in the last 3 months.", kg=cw.number(-diff, 1)))
         else:
-            card.lines.append(_("You gained %(kg)s kg in the last 3 months.", kg=_nl(diff)))
+            card.lines.append(
+                _("You gained %(kg)s kg in the last 3 months.", kg=cw.number(diff, 1))
+            )
+        if change.code in ("weight_change_planned", "weight_loss_unintended"):
+            words = cw.patient(change)
+            card.lines.append(words.headline)
+            card.lines.extend(p for p in (words.meaning, words.next_step) if p)
+        verdicts.append(change)
+    lead = clinical.worst(*verdicts)
+    card.status = lead.status if lead is not None else "neutral"
     return card
 
 
 def glucose_card(s: Series, now: datetime) -> Card:
     card = Card("glucose", _("Blood sugar"))
+    card.target = _(
+        "Target: %(fasting)s; %(after)s.",
+        fasting=cw.glucose_target_text("fasting"),
+        after=cw.glucose_target_text("after_breakfast"),
+    )
     if s.n == 0:
         card.lines.append(_("No readings yet."))
         return card
     mmol = s.values["mmol"]
-    card.latest = f"{_nl(float(mmol[-1]))} mmol/L"
+    moments = s.values["moment"]
+    card.latest = f"{cw.number(float(mmol[-1]), 1)} mmol/L"
     card.latest_at = datetime.fromtimestamp(int(s.epoch[-1]), UTC)
-    recent = s.epoch >= int((now - timedelta(days=14)).timestamp())
+    latest = clinical.glucose_reading(float(mmol[-1]), str(moments[-1]))
+    recent = _recent(s, now)
+    period = None
     if recent.any():
-        values = mmol[recent]
         card.average = _(
-            "%(value)s mmol/L on average over 14 days", value=_nl(float(values.mean()))
+            "%(value)s mmol/L on average over 14 days",
+            value=cw.number(float(mmol[recent].mean()), 1),
         )
-        tir = stats.time_in_range(values)
-        card.lines.append(
-            _(
-                "In the last 14 days, %(pct)d%% of your %(n)d readings were between "
-                "%(low)s and %(high)s.",
-                pct=round(tir.in_range),
-                n=tir.n,
-                low=format_number(stats.GLUCOSE_LOW),
-                high=format_number(stats.GLUCOSE_HIGH),
-            )
-        )
-        lows = int(np.count_nonzero(values < stats.GLUCOSE_LOW))
-        if lows:
-            card.lines.append(
-                ngettext(
-                    "%(num)d reading was too low (a hypo).",
-                    "%(num)d readings were too low (a hypo).",
-                    lows,
-                )
-            )
-        card.status = "good" if tir.in_range >= 70 and not lows else "attention"
-    else:
+        share = clinical.glucose_share(clinical.glucose_classes(mmol[recent], moments[recent]))
+        period = clinical.glucose_period(share)
+    lead, other = _lead(latest, period)
+    card.words = cw.patient(lead)
+    if other is not None:
+        other_words = cw.patient(other)
+        card.lines.extend(p for p in (other_words.headline, other_words.meaning) if p)
+    elif period is None:
         card.lines.append(_("No readings in the last 14 days."))
+    card.status = lead.status
     return card

@@ -61,11 +61,12 @@ def generate(
                 if rng.random() < 0.12:
                     continue  # a forgotten moment
                 value = rng.gauss(mean + shift, 1.3)
-                if rng.random() < 0.03:
-                    value = rng.uniform(3.0, 3.8)  # an occasional hypo
-                if rng.random() < 0.03:
+                hypo = rng.random() < 0.03
+                if hypo:
+                    value = rng.uniform(3.0, 3.8)  # an occasional hypo, after exercise
+                elif rng.random() < 0.03:
                     value = rng.uniform(14.0, 17.5)
-                note = "na het sporten" if value < 3.9 else ""
+                note = "na het sporten" if hypo else ""
                 items.append(
                     (
                         Glucose(round(min(max(value, 2.5), 25.0), 1), moment.value),

@@ -20,6 +20,7 @@ from pgd.accounts import services as accounts
 from pgd.accounts.models import Role
 from pgd.measurements import services as measurements
 from pgd.measurements import settings as patient_settings
+from pgd.measurements import targets
 from pgd.measurements.models import Kind
 from pgd.sharing import access_log, codes, policy, summary
 from pgd.sharing.access_log import Actor, ReadAction
@@ -211,19 +212,30 @@ def pre_consult(
             start,
             end,
         )
-        prefs = patient_settings.get(principal, patient_id)
+        # The clinical target (standard for age, or agreed): never the patient's own.
+        goals_for = targets.resolve(principal, patient_id)
         for kind in MEASURED:
             if kind.value not in grant.categories:
                 continue
             s = measurements.series(principal, patient_id, kind, start=earlier)
             if kind == Kind.BLOOD_PRESSURE:
                 block = summary.blood_pressure(
-                    s.epoch, s.values["systolic"], s.values["diastolic"], window, prefs.bp_target
+                    s.epoch,
+                    s.values["systolic"],
+                    s.values["diastolic"],
+                    window,
+                    goals_for.blood_pressure,
                 )
             elif kind == Kind.WEIGHT:
-                block = summary.weight(s.epoch, s.values["kg"], window, prefs.height_cm)
+                block = summary.weight(
+                    s.epoch,
+                    s.values["kg"],
+                    window,
+                    goals_for.height_cm,
+                    _weight_goal_direction(principal, patient_id, s),
+                )
             else:
-                block = summary.glucose(s.epoch, s.values["mmol"], window)
+                block = summary.glucose(s.epoch, s.values["mmol"], s.values["moment"], window)
             dossier.blocks.append(block)
         if crypto.Category.GOALS.value in grant.categories:
             _goals_part(principal, patient_id, dossier)
@@ -231,11 +243,25 @@ def pre_consult(
     return dossier
 
 
+def _weight_goal_direction(
+    principal: Principal, patient_id: uuid.UUID, s: measurements.Series
+) -> str | None:
+    """Which way the patient's own weight goal aims ("down"/"up"), when goals are shared."""
+    from pgd.goals import services as goals
+
+    goal = goals.weight_goal_line(principal, patient_id)
+    if goal is None or s.n == 0:
+        return None
+    return "down" if goal < float(s.values["kg"][-1]) else "up"
+
+
 @dataclass(frozen=True)
 class ChartData:
     series: measurements.Series
     prefs: patient_settings.Settings
     patient_name: str
+    # What the values are read against: the clinical target, never the patient's own.
+    targets_for: targets.Targets
     goal_line: float | None = None  # weight: the active goal's target, with "goals" shared
 
 
@@ -252,9 +278,10 @@ def chart_data(
         prefs = patient_settings.get(principal, patient_id)
         name = accounts.profile_of(patient_id).name
         goal = goals.weight_goal_line(principal, patient_id) if kind == Kind.WEIGHT else None
+        judged = targets.resolve(principal, patient_id)
         shown = [kind.value] if goal is None else [kind.value, crypto.Category.GOALS.value]
         access_log.append(_actor(principal), patient_id, shown, ReadAction.CHART, _address())
-    return ChartData(series, prefs, name, goal)
+    return ChartData(series, prefs, name, judged, goal)
 
 
 def api_page(

@@ -11,8 +11,9 @@ from flask import g, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
 from flask_babel import gettext as _
 
+from pgd import clinical
 from pgd.accounts.labels import profession_label
-from pgd.measurements.validation import decimal_sign
+from pgd.clinical import words as cw
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
@@ -143,9 +144,19 @@ def trend(code: str, direction: str | None, delta: float | None) -> str:
     return _("Lower than the period before (−%(amount)s on average).", amount=amount)
 
 
-def flag(code: str, amount: float) -> str:
+def flag(code: str, amount: float, block: Any = None) -> str:
+    """A pre-consult flag in a short line; the limits are worded by pgd.clinical."""
     if code == "bp_mean_high":
-        return _("Mean blood pressure is 140/90 or higher.")
+        target_ = getattr(block, "target", None)
+        verdict = getattr(block, "verdict", None)
+        if target_ is not None and verdict is not None:
+            return _(
+                "Mean home blood pressure %(value)s: not below %(target)s (%(source)s).",
+                value=cw.pressure(verdict.values["systolic"], verdict.values["diastolic"]),
+                target=cw.bp_target(target_),
+                source=cw.target_source(target_, for_patient=False),
+            )
+        return _("Mean home blood pressure above the target.")
     if code == "bp_very_high":
         return ngettext(
             "%(num)d reading of 180/110 or higher.",
@@ -154,22 +165,49 @@ def flag(code: str, amount: float) -> str:
         )
     if code == "glucose_very_high":
         return ngettext(
-            "%(num)d blood sugar reading above 15 mmol/L.",
-            "%(num)d blood sugar readings above 15 mmol/L.",
+            "%(num)d blood sugar reading above %(limit)s mmol/L.",
+            "%(num)d blood sugar readings above %(limit)s mmol/L.",
             int(amount),
+            limit=cw.number(clinical.thresholds.GLUCOSE_VERY_HIGH),
         )
     if code == "glucose_low":
         return ngettext(
-            "%(num)d blood sugar reading below 3.9 mmol/L.",
-            "%(num)d blood sugar readings below 3.9 mmol/L.",
+            "%(num)d hypo: blood sugar below %(limit)s mmol/L.",
+            "%(num)d hypos: blood sugar below %(limit)s mmol/L.",
             int(amount),
+            limit=cw.number(clinical.thresholds.GLUCOSE_HYPO, 1),
         )
+    pct = format_decimal(amount, format="+#,##0.0;-#,##0.0")
     if code == "weight_change":
-        return _(
-            "Weight changed by %(pct)s%% in this period.",
-            pct=format_decimal(amount, format="+#,##0.0;-#,##0.0"),
-        )
+        return _("Weight changed by %(pct)s%% in this period.", pct=pct)
+    if code == "weight_loss_unintended":
+        return _("Unplanned weight loss of %(pct)s%% in this period.", pct=pct)
+    if code == "weight_change_planned":
+        return _("Weight changed by %(pct)s%%, as the patient's weight goal plans.", pct=pct)
     return code
+
+
+def target_words(block: Any) -> str:
+    """The target a block is judged against, with its source ("< 135/85, NHG ...")."""
+    if block.target_code == "bp" and block.target is not None:
+        return _(
+            "below %(target)s, %(source)s",
+            target=cw.bp_target(block.target),
+            source=cw.target_source(block.target, for_patient=False),
+        )
+    if block.target_code == "bmi_healthy":
+        return _(
+            "BMI %(low)s to under %(high)s",
+            low=cw.number(clinical.thresholds.BMI_UNDERWEIGHT),
+            high=cw.number(clinical.thresholds.BMI_OVERWEIGHT),
+        )
+    if block.target_code == "glucose_by_moment":
+        return _(
+            "per moment (NHG): fasting and before meals %(fasting)s, after meals %(after)s mmol/L",
+            fasting=cw.glucose_range_text(clinical.glucose_range("fasting")),
+            after=cw.glucose_range_text(clinical.glucose_range("after_lunch")),
+        )
+    return ""
 
 
 def goal_progress(goal: Any) -> str:
@@ -205,9 +243,3 @@ def goal_progress(goal: Any) -> str:
             "%(pct)s%% of the way", pct=format_decimal(progress.share_done * 100, format="#,##0")
         )
     return text
-
-
-def target(text: str) -> str:
-    """A target as the summary states it ("BMI 18.5–25") with this language's decimal
-    sign ("BMI 18,5–25" in Dutch)."""
-    return text.replace(".", decimal_sign())

@@ -2,7 +2,9 @@
 
 Each block answers what a practice nurse asks in the minute before a consult: how many
 readings, the latest, mean / min / max, the trend against the period before, how much
-was within target, and the flags that need a conversation.
+was within target, and the flags that need a conversation. Every judgement comes from
+pgd.clinical, against the clinical target (standard for age, or agreed): never against
+a target the patient chose for themselves.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pgd.measurements import stats
+from pgd import clinical
+from pgd.clinical import BP, BloodPressureTarget, G, Verdict
 
-BP_FLAG = (140, 90)  # mean at or above this is flagged, whatever the personal target
-WEIGHT_CHANGE_FLAG = 3.0  # percent within the period
-# Changes smaller than this count as "about the same" (measurement noise).
+# Changes smaller than this count as "about the same" (measurement noise), not a trend.
 STEADY = {"systolic": 3.0, "kg": 0.5, "mmol": 0.3}
 
 
@@ -40,7 +41,7 @@ class Stat:
 
 @dataclass
 class Block:
-    """One category's summary; values are numbers, the template words them."""
+    """One category's summary; values are numbers and codes, the template words them."""
 
     category: str
     n: int = 0
@@ -50,7 +51,9 @@ class Block:
     trend: str | None = None  # "up", "down", "same"; None without an earlier period
     trend_delta: float | None = None
     within_target_pct: float | None = None
-    target_text: str = ""
+    target: BloodPressureTarget | None = None  # blood pressure: the clinical target
+    target_code: str = ""  # "bp", "bmi_healthy", "glucose_by_moment"
+    verdict: Verdict | None = None  # the period's verdict (mean, share in range, BMI)
     flags: list[tuple[str, int | float]] = field(default_factory=list)
 
 
@@ -78,9 +81,9 @@ def blood_pressure(
     systolic: np.ndarray,
     diastolic: np.ndarray,
     window: Window,
-    target: tuple[int, int],
+    target: BloodPressureTarget,
 ) -> Block:
-    block = Block("blood_pressure", target_text=f"< {target[0]}/{target[1]}")
+    block = Block("blood_pressure", target=target, target_code="bp")
     now, before = _split(epoch, window)
     s, d = systolic[now], diastolic[now]
     block.n = int(s.size)
@@ -90,18 +93,27 @@ def blood_pressure(
     block.latest_at = int(epoch[now][-1])
     block.stats = {"systolic": _stat(s), "diastolic": _stat(d)}
     block.trend, block.trend_delta = _trend(s, systolic[before], STEADY["systolic"])
-    above = stats.bp_above_target(s, d, target)
-    block.within_target_pct = 100.0 * (block.n - above) / block.n
-    very_high = int(np.count_nonzero((s >= stats.BP_ALARM[0]) | (d >= stats.BP_ALARM[1])))
+    classes = clinical.bp_classes(s, d, target)
+    block.within_target_pct = 100.0 * int(np.count_nonzero(classes == BP.ON_TARGET)) / block.n
+    very_high = int(np.count_nonzero(classes == BP.ALARM))
     if very_high:
         block.flags.append(("bp_very_high", very_high))
-    if block.stats["systolic"].mean >= BP_FLAG[0] or block.stats["diastolic"].mean >= BP_FLAG[1]:
+    block.verdict = clinical.bp_mean(s, d, target)
+    if block.verdict.code in ("bp_mean_high", "bp_mean_alarm"):
         block.flags.append(("bp_mean_high", 0))
     return block
 
 
-def weight(epoch: np.ndarray, kg: np.ndarray, window: Window, height_cm: float | None) -> Block:
-    block = Block("weight", target_text="BMI 18.5–25" if height_cm else "")
+def weight(
+    epoch: np.ndarray,
+    kg: np.ndarray,
+    window: Window,
+    height_cm: float | None,
+    goal_direction: str | None = None,
+) -> Block:
+    """goal_direction: "down"/"up" when the patient's own weight goal aims that way (a
+    planned change is no flag); None when there is no goal or goals are not shared."""
+    block = Block("weight", target_code="bmi_healthy" if height_cm else "")
     now, before = _split(epoch, window)
     w = kg[now]
     block.n = int(w.size)
@@ -112,17 +124,19 @@ def weight(epoch: np.ndarray, kg: np.ndarray, window: Window, height_cm: float |
     block.stats = {"kg": _stat(w)}
     block.trend, block.trend_delta = _trend(w, kg[before], STEADY["kg"])
     if height_cm:
-        bmi = w / ((height_cm / 100.0) ** 2)
-        healthy = (bmi >= stats.BMI_BANDS[0]) & (bmi < stats.BMI_BANDS[1])
-        block.within_target_pct = 100.0 * int(np.count_nonzero(healthy)) / block.n
-    change = stats.change_percent(float(w[0]), float(w[-1]))
-    if change is not None and abs(change) > WEIGHT_CHANGE_FLAG:
-        block.flags.append(("weight_change", round(change, 1)))
+        block.within_target_pct = 100.0 * clinical.bmi_healthy_count(w, height_cm) / block.n
+        block.verdict = clinical.bmi_verdict(clinical.bmi(float(w[-1]), height_cm))
+    days = (int(epoch[now][-1]) - int(epoch[now][0])) / 86400
+    change = clinical.weight_change(float(w[0]), float(w[-1]), days, goal_direction)
+    if change.code in ("weight_change", "weight_loss_unintended"):
+        block.flags.append((change.code, round(float(change.values["pct"]), 1)))
+    elif change.code == "weight_change_planned" and abs(float(change.values["pct"])) >= 0.05:
+        block.flags.append(("weight_change_planned", round(float(change.values["pct"]), 1)))
     return block
 
 
-def glucose(epoch: np.ndarray, mmol: np.ndarray, window: Window) -> Block:
-    block = Block("glucose", target_text=f"{stats.GLUCOSE_LOW:g}–{stats.GLUCOSE_HIGH:g} mmol/L")
+def glucose(epoch: np.ndarray, mmol: np.ndarray, moments: np.ndarray, window: Window) -> Block:
+    block = Block("glucose", target_code="glucose_by_moment")
     now, before = _split(epoch, window)
     g = mmol[now]
     block.n = int(g.size)
@@ -132,11 +146,11 @@ def glucose(epoch: np.ndarray, mmol: np.ndarray, window: Window) -> Block:
     block.latest_at = int(epoch[now][-1])
     block.stats = {"mmol": _stat(g)}
     block.trend, block.trend_delta = _trend(g, mmol[before], STEADY["mmol"])
-    block.within_target_pct = stats.time_in_range(g).in_range
-    lows = int(np.count_nonzero(g < stats.GLUCOSE_LOW))
-    if lows:
-        block.flags.append(("glucose_low", lows))
-    very_high = int(np.count_nonzero(g > stats.GLUCOSE_ALARM_HIGH))
-    if very_high:
-        block.flags.append(("glucose_very_high", very_high))
+    share = clinical.glucose_share(clinical.glucose_classes(g, moments[now]))
+    block.within_target_pct = share.in_range_pct
+    block.verdict = clinical.glucose_period(share)
+    if share.hypos:
+        block.flags.append(("glucose_low", share.hypos))
+    if share.counts[G.VERY_HIGH]:
+        block.flags.append(("glucose_very_high", share.counts[G.VERY_HIGH]))
     return block

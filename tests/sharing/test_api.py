@@ -175,6 +175,14 @@ def test_the_summary_through_the_api_matches_the_page_and_is_logged(
     assert {f["code"] for f in blocks["blood_pressure"]["flags"]} == {"bp_mean_high"}
     assert blocks["glucose"]["flags"] == [{"code": "glucose_low", "value": 1}]
     assert blocks["glucose"]["latest"]["values"] == {"mmol": 7.4}
+    # The target the readings were judged against, with its source (NHG, unknown age).
+    target = blocks["blood_pressure"]["target"]
+    assert (target["systolic_below"], target["diastolic_below"]) == (135, 85)
+    assert target["source"] == "standard"
+    assert target["text"] == "below 135/85, NHG target for home measurement"
+    assert blocks["blood_pressure"]["verdict"] == {"level": "high", "code": "bp_mean_high"}
+    assert blocks["glucose"]["verdict"]["code"] == "glucose_period_hypos"
+    assert blocks["glucose"]["target"]["code"] == "glucose_by_moment"
     [goal] = body["goals"]
     assert goal["text"] == "Afvallen naar 85 kilo"
     assert goal["progress"]["status"] == "not_shared"  # weight itself is not shared
