@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup setup-test catalogs messages chromium postgres lint bench clean
+.PHONY: run test setup setup-test catalogs messages chromium postgres lint bench clean constraints
 
 ## make run: set up (venv, dependencies, catalogues, keys, migrations) and serve on :5000
 run: setup
@@ -20,18 +20,47 @@ test: setup-test chromium postgres
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-$(VENV)/.base: pyproject.toml
+# constraints.txt pins every Python package (runtime and test, pip too) to the versions the
+# suite last passed with, so a new release cannot turn CI red overnight. To move to newer
+# releases (within pyproject.toml's ranges): `make constraints`, then `make test`, and
+# commit constraints.txt with whatever the new versions needed.
+PIN := -c constraints.txt
+
+$(VENV)/.base: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet $(PIN) --upgrade pip
+	$(BIN)/pip install --quiet $(PIN) -e .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.base pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.test: $(VENV)/.base pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet $(PIN) -e '.[test]'
 	touch $@
+
+# axe-core for the accessibility test, at the exact version tests/browser/package-lock.json
+# names (npm ci installs nothing else). Without npm the test skips, except under CI=true.
+AXE := tests/browser/node_modules/.installed
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's npm for the accessibility test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null || true; }
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the accessibility test will not run (apt-get install npm)"; fi
 
 setup: $(VENV)/.base catalogs
-setup-test: $(VENV)/.test catalogs
+setup-test: $(VENV)/.test catalogs $(AXE)
+
+## make constraints: re-pin constraints.txt to the newest releases pyproject.toml allows
+constraints:
+	rm -rf .venv-pin
+	$(PYTHON) -m venv .venv-pin
+	.venv-pin/bin/pip install --quiet --upgrade pip
+	.venv-pin/bin/pip install --quiet -e '.[test]'
+	{ echo "# Exact versions for .venv (runtime and test); refresh with make constraints."; \
+	  .venv-pin/bin/pip freeze --all --exclude-editable | grep -v -E '^(setuptools|wheel)=='; \
+	} > constraints.txt
+	rm -rf .venv-pin
 
 catalogs: $(VENV)/.base
 	$(BIN)/pybabel compile --statistics -d pgd/translations
@@ -69,6 +98,22 @@ bench: setup-test
 	$(BIN)/python benchmarks/api_bench.py
 	$(BIN)/python benchmarks/sharing_bench.py
 	$(BIN)/python benchmarks/goals_bench.py
+	$(BIN)/python benchmarks/transfer_bench.py
+
+# The partial plotly.js (scatter, bar, pie) the chart pages load, at the plotly.js version
+# the installed python plotly ships (override: make vendor-plotly PLOTLY_JS=4.1.1).
+# Needs npm only here: the app serves the committed file (static/vendor/README.md).
+.PHONY: vendor-plotly
+vendor-plotly: $(VENV)/.base
+	@set -e; \
+	version="$${PLOTLY_JS:-$$($(BIN)/python -c 'import plotly.offline as o; print(o.get_plotlyjs_version())')}"; \
+	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent "plotly.js-basic-dist-min@$$version" >/dev/null \
+	  && tar -xzf plotly.js-basic-dist-min-*.tgz); \
+	cp "$$tmp/package/plotly-basic.min.js" static/vendor/plotly-basic.min.js; \
+	cp "$$tmp/package/LICENSE" static/vendor/plotly-basic.LICENSE; \
+	echo "static/vendor/plotly-basic.min.js is now plotly.js-basic-dist-min $$version:" \
+	  "update the version in static/vendor/README.md"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/browser/node_modules

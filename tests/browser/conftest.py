@@ -18,7 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from flask import Flask
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,6 +90,26 @@ def register(page: Page, base: str, email: str, name: str, password: str, lang: 
     page.wait_for_url(base + "/home")
 
 
+def follow(page: Page, link: Locator) -> str:
+    """Click a link and wait until the page it leads to has loaded; returns its URL.
+
+    A check made straight after a click may still see the old page (its heading, its
+    chart) while the new one loads. Waiting for the link's own address rules that out.
+    A link to the page already shown cannot be told apart by its address: check a state
+    the new page shows instead (for example that a one-time message is gone).
+    """
+    from urllib.parse import urljoin
+
+    href = link.get_attribute("href")
+    assert href, f"{link} has no href"
+    target = urljoin(page.url, href).split("#", 1)[0]
+    assert target != page.url.split("#", 1)[0], f"{target} is the page already shown"
+    link.click()
+    # The address (fragment aside), then the load event of that page.
+    page.wait_for_url(lambda url: url.split("#", 1)[0] == target)
+    return target
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     _require_chromium()
@@ -139,3 +159,60 @@ class Watch:
     def _request(self, url: str, base: str) -> None:
         if not url.startswith(base) and not url.startswith("data:"):
             self.foreign.append(url)
+
+
+# --- axe-core: the accessibility audit ----------------------------------------------------
+
+AXE_JS = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# Served to the page by Playwright under the app's own address (the app's CSP allows
+# scripts from 'self' only, so an inline script tag would be refused); never by the app.
+AXE_PATH = "/__browser-tests__/axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core as pinned in tests/browser/package-lock.json (`make test` runs npm ci)."""
+    if not AXE_JS.exists():
+        message = f"axe-core is not installed at {AXE_JS} (npm ci --prefix tests/browser)."
+        if IN_CI:
+            pytest.fail("CI=true requires the accessibility test to run. " + message)
+        pytest.skip(message)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+class Axe:
+    """Runs axe-core on the page as it is now and returns its WCAG 2.2 A/AA violations."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._routed: set[int] = set()
+
+    def violations(self, page: Page) -> list[dict[str, object]]:
+        from urllib.parse import urlsplit
+
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        if id(page) not in self._routed:
+            page.route(
+                f"{origin}{AXE_PATH}",
+                lambda route: route.fulfill(body=self.source, content_type="text/javascript"),
+            )
+            self._routed.add(id(page))
+        page.add_script_tag(url=origin + AXE_PATH)
+        result: list[dict[str, object]] = page.evaluate(
+            """async (tags) => {
+                const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+                return results.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help,
+                    targets: v.nodes.map(n => n.target.join(" ")),
+                    summary: v.nodes.length ? v.nodes[0].failureSummary : "",
+                }));
+            }""",
+            WCAG_22_AA,
+        )
+        return result
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Axe:
+    return Axe(axe_source)

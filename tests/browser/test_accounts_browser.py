@@ -67,9 +67,11 @@ def test_register_logout_login_and_switch_to_english(page: Page, live_server: st
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welkom, {NAME}")
 
     # Switch to English; the choice sticks across a reload.
+    # The form posts and comes back to the same address: wait for the language, which
+    # only the new page has, before anything the old page would pass too.
     header.get_by_role("button", name="English").click()
-    expect(page).to_have_url(live_server + "/home")
     expect(html).to_have_attribute("lang", "en")
+    expect(page).to_have_url(live_server + "/home")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {NAME}")
     expect(header.get_by_role("button", name="Nederlands")).to_be_visible()
     page.reload()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import register
+from tests.browser.conftest import follow, register
 
 pytestmark = pytest.mark.browser
 
@@ -86,16 +86,21 @@ def test_phone_menu_is_one_button_that_opens_everything(phone: Page, live_server
     button.click()  # and closed again with the same button
     expect(menu.get_by_role("link")).to_have_count(0)
 
-    # Every destination is reachable from the menu, and is then marked as current.
+    # Every destination is reachable from the menu, and is then marked as current. Each
+    # step waits for the page the link leads to: until it has loaded, the old page (with
+    # its own heading and menu) would pass every check below.
     for name in MAIN[1:] + ACCOUNT:
         menu.locator("summary").click()
-        menu.get_by_role("link", name=name, exact=True).click()
+        link = menu.get_by_role("link", name=name, exact=True)
+        expect(link).to_be_visible()
+        follow(page, link)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(menu.get_by_role("link")).to_have_count(0)  # the new page: menu closed
         menu.locator("summary").click()
-        expect(menu.get_by_role("link", name=name, exact=True)).to_have_attribute(
-            "aria-current", "page"
-        )
+        expect(link).to_be_visible()
+        expect(link).to_have_attribute("aria-current", "page")
         menu.locator("summary").click()  # closed again
+        expect(menu.get_by_role("link")).to_have_count(0)
         assert _header_height(page) < 130, name
 
     # Log out from the menu.
@@ -125,15 +130,16 @@ def test_laptop_keeps_the_bar_with_the_account_pages_under_my_account(
     account.click()
     for name in ACCOUNT:
         expect(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
-    menu.get_by_role("link", name="Wachtwoord veranderen", exact=True).click()
-    expect(page).to_have_url(live_server + "/account/password")
+    password = menu.get_by_role("link", name="Wachtwoord veranderen", exact=True)
+    assert follow(page, password) == live_server + "/account/password"
     expect(account).to_have_class("is-current")
+    expect(password).to_be_hidden()  # the new page: "Mijn account" closed
     account.click()
-    expect(menu.get_by_role("link", name="Wachtwoord veranderen", exact=True)).to_have_attribute(
-        "aria-current", "page"
+    expect(password).to_be_visible()
+    expect(password).to_have_attribute("aria-current", "page")
+    assert follow(page, menu.get_by_role("link", name="Mijn doelen", exact=True)) == (
+        live_server + "/goals"
     )
-    menu.get_by_role("link", name="Mijn doelen", exact=True).click()
-    expect(page).to_have_url(live_server + "/goals")
     expect(menu.get_by_role("link", name="Mijn doelen", exact=True)).to_have_attribute(
         "aria-current", "page"
     )

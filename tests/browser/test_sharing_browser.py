@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import serve
+from tests.browser.conftest import follow, serve
 
 PASSWORD = "mijn hond loopt graag mee"
 
@@ -45,11 +45,13 @@ def _people(app: Any) -> bytes:
     return secret
 
 
-def _log_in(page: Page, url: str, email: str) -> None:
+def _log_in(page: Page, url: str, email: str, lands_on: str) -> None:
+    """Log in with the password; waits for the page it leads to (`lands_on`, a path)."""
     page.goto(url + "/login")
     page.get_by_label("E-mailadres", exact=True).fill(email)
     page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(url + lands_on)
 
 
 @pytest.mark.browser
@@ -69,20 +71,19 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
         poh, patient = (context.new_page() for context in contexts)
 
         # The POH logs in with the code from the app and shows a share code.
-        _log_in(poh, url, "poh@praktijk.nl")
-        expect(poh).to_have_url(url + "/login/code")
+        _log_in(poh, url, "poh@praktijk.nl", "/login/code")
         poh.locator("input[name=code]").fill(totp.code_at_step(secret, totp.step_at()))
         poh.locator("main form button[type=submit]").first.click()
         expect(poh.get_by_role("heading", name="Mijn patiënten")).to_be_visible()
-        poh.get_by_role("link", name="Deelcode tonen").click()
+        follow(poh, poh.get_by_role("link", name="Deelcode tonen"))
         poh.get_by_role("button", name="Code tonen").click()
         code = poh.locator(".share-code").inner_text().strip()
         assert len(code) == 9  # KX7P-2M9Q
 
         # The patient types it, sees who it is, chooses blood pressure only, confirms.
-        _log_in(patient, url, "jansje@example.nl")
-        patient.get_by_role("link", name="Delen", exact=True).click()
-        patient.get_by_role("link", name="Delen met een zorgverlener").click()
+        _log_in(patient, url, "jansje@example.nl", "/home")
+        follow(patient, patient.get_by_role("link", name="Delen", exact=True))
+        follow(patient, patient.get_by_role("link", name="Delen met een zorgverlener"))
         patient.get_by_label("Deelcode", exact=True).fill(code.lower())
         patient.get_by_role("button", name="Zoeken").click()
         expect(patient.get_by_role("heading", name="Anna de Vries")).to_be_visible()
@@ -93,15 +94,16 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
         ).to_be_visible()
 
         # The POH sees the patient and opens the dossier: blood pressure, nothing else.
-        poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
-        poh.get_by_role("link", name="Jansje Pietersma").click()
+        follow(poh, poh.get_by_role("link", name="Mijn patiënten", exact=True))
+        follow(poh, poh.get_by_role("link", name="Jansje Pietersma"))
         expect(poh.get_by_role("rowheader", name="Bloeddruk")).to_be_visible()
         expect(poh.get_by_role("rowheader", name="Gewicht")).to_have_count(0)
         dossier_url = poh.url
 
-        # The patient stops sharing: one button, one confirmation.
-        patient.get_by_role("link", name="Delen", exact=True).click()
-        patient.get_by_role("link", name="Stoppen met delen").click()
+        # The patient stops sharing: one button, one confirmation. (Confirming the share
+        # led back to the overview under "Delen", where the button is.)
+        expect(patient).to_have_url(url + "/sharing")
+        follow(patient, patient.get_by_role("link", name="Stoppen met delen"))
         patient.get_by_role("button", name="Ja, stoppen met delen").click()
         expect(patient.get_by_text("Gestopt.")).to_be_visible()
 
@@ -113,11 +115,13 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
         assert response is not None
         assert response.status == 404
         expect(poh.get_by_text("Patiënten kunnen op elk moment stoppen met delen.")).to_be_visible()
-        poh.get_by_role("link", name="Mijn patiënten", exact=True).click()
+        # The list, not the refusal page still shown, must lack her (wait for it first).
+        follow(poh, poh.get_by_role("link", name="Mijn patiënten", exact=True))
+        expect(poh.get_by_role("heading", level=1)).to_have_text("Mijn patiënten")
         expect(poh.get_by_text("Jansje Pietersma")).to_have_count(0)
 
         # The patient reads who looked, in plain language.
-        patient.get_by_role("link", name="Wie keek er mee").first.click()
+        follow(patient, patient.get_by_role("link", name="Wie keek er mee").first)
         expect(patient.get_by_text("A. de Vries")).to_have_count(1)
         expect(patient.get_by_text("heeft uw bloeddruk bekeken")).to_have_count(1)
     finally:
@@ -200,7 +204,7 @@ def test_the_pre_consult_summary_fits_on_one_screen(
     try:
         context.set_default_timeout(10_000)
         page = context.new_page()
-        _log_in(page, url, "poh@praktijk.nl")
+        _log_in(page, url, "poh@praktijk.nl", "/login/code")
         page.locator("input[name=code]").fill(totp.code_at_step(secret, totp.step_at()))
         page.locator("main form button[type=submit]").first.click()
         expect(page.get_by_role("heading", name="Mijn patiënten")).to_be_visible()
