@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from pgd.accounts import bp as accounts_bp
     from pgd.api import bp as api_bp
+    from pgd.assets import bp as assets_bp
     from pgd.goals import bp as goals_bp
     from pgd.measurements import bp as measurements_bp
     from pgd.sharing import bp as sharing_bp
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(goals_bp)
     app.register_blueprint(sharing_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(assets_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
 
     from pgd import cli

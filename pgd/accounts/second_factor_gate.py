@@ -25,8 +25,10 @@ PENDING_KEY = "sf_pending"
 PENDING_SECONDS = 10 * 60
 CODE_STEP = "accounts.second_factor_code"
 SETUP = "accounts.second_factor_setup"
-# What a half-logged-in session may open (plus the static files).
-PENDING_ALLOWED = frozenset({CODE_STEP, "accounts.logout", "accounts.set_language", "static"})
+# What a half-logged-in session may open (plus the static files and hashed assets).
+PENDING_ALLOWED = frozenset(
+    {CODE_STEP, "accounts.logout", "accounts.set_language", "static", "assets.asset"}
+)
 # Defaults live in pgd.config.Defaults (SECOND_FACTOR_LIMIT_*); these serve an app
 # built without them.
 DEFAULT_LIMIT_ACCOUNT = "5 per 15 minutes"
