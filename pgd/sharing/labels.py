@@ -150,11 +150,11 @@ def flag(code: str, amount: float, block: Any = None) -> str:
         target_ = getattr(block, "target", None)
         verdict = getattr(block, "verdict", None)
         if target_ is not None and verdict is not None:
+            # The target and its source stand in the same row ("Within target").
             return _(
-                "Mean home blood pressure %(value)s: not below %(target)s (%(source)s).",
+                "Mean home blood pressure %(value)s: not below %(target)s.",
                 value=cw.pressure(verdict.values["systolic"], verdict.values["diastolic"]),
                 target=cw.bp_target(target_),
-                source=cw.target_source(target_, for_patient=False),
             )
         return _("Mean home blood pressure above the target.")
     if code == "bp_very_high":
@@ -202,10 +202,13 @@ def target_words(block: Any) -> str:
             high=cw.number(clinical.thresholds.BMI_OVERWEIGHT),
         )
     if block.target_code == "glucose_by_moment":
+        fasting = clinical.glucose_range("fasting")
+        after = clinical.glucose_range("after_lunch")
         return _(
-            "per moment (NHG): fasting and before meals %(fasting)s, after meals %(after)s mmol/L",
-            fasting=cw.glucose_range_text(clinical.glucose_range("fasting")),
-            after=cw.glucose_range_text(clinical.glucose_range("after_lunch")),
+            "NHG: fasting %(low)s–%(high)s, after meals under %(after)s",
+            low=cw.number(fasting.low),
+            high=cw.number(fasting.high),
+            after=cw.number(after.high),
         )
     return ""
 
