@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import plotly.io.json as plotly_json
 
-from pgd.measurements import charts, stats
+from pgd import clinical
+from pgd.measurements import charts
+from pgd.measurements import glucose_charts as gc
 
 COMMAND = ".venv/bin/python benchmarks/chart_json_bench.py"
 REPEATS = 30
@@ -32,15 +34,20 @@ def _data() -> dict[str, Any]:
     g_t = START + np.sort(rng.integers(0, 5 * 365 * day, 8000)).astype("timedelta64[s]")
     minutes = (g_t - g_t.astype("datetime64[D]")).astype("timedelta64[m]").astype(np.int64)
     mmol = np.clip(rng.normal(8.0, 2.5, 8000), 2.0, 25.0).round(1)
+    moments = np.array(
+        ["fasting", "after_breakfast", "after_lunch", "bedtime", "other"], dtype=object
+    )
+    moment = moments[rng.integers(0, moments.size, 8000)]
     day_of = g_t.astype("datetime64[D]")
     last_days = np.unique(day_of)[-3:]
     return {
         "bp": (bp_t, rng.normal(138, 14, 3650).round(), rng.normal(86, 9, 3650).round()),
         "pulse": rng.normal(72, 8, 3650).round(),
         "weight": (w_t, 95 - np.arange(260) * 0.03 + rng.normal(0, 0.6, 260)),
-        "glucose": (minutes, mmol),
+        "glucose": (minutes, mmol, moment),
         "days": [
-            charts.DayCurve(str(d), minutes[day_of == d], mmol[day_of == d]) for d in last_days
+            gc.DayCurve(str(d), minutes[day_of == d], mmol[day_of == d], moment[day_of == d])
+            for d in last_days
         ],
     }
 
@@ -60,28 +67,29 @@ def main() -> None:
     d = _data()
     bp_t, systolic, diastolic = d["bp"]
     w_t, kg = d["weight"]
-    minutes, mmol = d["glucose"]
+    _minutes, mmol, moment = d["glucose"]
+    target = clinical.standard_blood_pressure(60)
     cases: dict[str, Callable[[], bytes]] = {
         "blood pressure (3,650)": lambda: charts.to_json(
-            charts.blood_pressure_figure(bp_t, systolic, diastolic, d["pulse"], (140, 90))
+            charts.blood_pressure_figure(bp_t, systolic, diastolic, d["pulse"], target)
         ),
         "weight (260)": lambda: charts.to_json(charts.weight_figure(w_t, kg, 180.0, 85.0)),
         "glucose day curves (3 days)": lambda: charts.to_json(
-            charts.day_curve_overlay_figure(d["days"])
+            gc.day_curve_overlay_figure(d["days"])
         ),
-        "glucose modal day (8,000)": lambda: charts.to_json(
-            charts.modal_day_figure(stats.modal_day(minutes, mmol))
+        "glucose by moment (8,000)": lambda: charts.to_json(
+            gc.moments_figure(gc.moments_of(mmol, moment))
         ),
-        "glucose time in range (8,000)": lambda: charts.to_json(
-            charts.time_in_range_figure(stats.time_in_range(mmol))
+        "glucose share in range (8,000)": lambda: charts.to_json(
+            gc.share_figure(clinical.glucose_share(clinical.glucose_classes(mmol, moment)))
         ),
         "all five text alternatives": lambda: repr(
             [
-                charts.blood_pressure_text(bp_t, systolic, diastolic, (140, 90)),
+                charts.blood_pressure_text(bp_t, systolic, diastolic, target),
                 charts.weight_text(w_t, kg, 180.0, 85.0),
-                charts.day_curve_text(d["days"]),
-                charts.modal_day_text(stats.modal_day(minutes, mmol)),
-                charts.time_in_range_text(stats.time_in_range(mmol)),
+                gc.day_curve_text(d["days"]),
+                gc.moments_text(gc.moments_of(mmol, moment)),
+                gc.share_text(clinical.glucose_share(clinical.glucose_classes(mmol, moment))),
             ]
         ).encode(),
     }

@@ -1,26 +1,22 @@
-"""Home dashboard and chart pages; plotly.js is served from the installed plotly package."""
+"""Home dashboard and chart pages; their scripts are served by pgd.assets."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
-import plotly
-from flask import current_app, g, render_template, request, send_file
+from flask import current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_login import current_user
 
-from pgd import policy
+from pgd import clinical, policy
 from pgd.accounts.current import me
 from pgd.accounts.models import User
-from pgd.measurements import bp, charts, dashboard, periods, services, settings, stats
+from pgd.measurements import bp, charts, dashboard, glucose_charts, periods, services, targets
 from pgd.measurements.models import Kind
 from pgd.measurements.validation import LOCAL
-
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _offset(epoch: int) -> int:
@@ -45,27 +41,22 @@ def _local_times(epoch: np.ndarray) -> np.ndarray:
     return (epoch + offsets).astype("datetime64[s]")
 
 
-@bp.get("/assets/plotly.min.js")
-@policy.public
-def plotly_js() -> ResponseReturnValue:
-    response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=7 * 24 * 3600)
-    response.headers["X-Plotly-Version"] = plotly.__version__
-    return response
-
-
 @bp.get("/home")
 @policy.patient
 def dashboard_page() -> ResponseReturnValue:
     who = me()
     now = datetime.now(UTC)
-    prefs = settings.get(*who)
+    goals_for = targets.resolve(*who)
     since = now - timedelta(days=91)
     cards = [
         dashboard.blood_pressure_card(
-            services.series(*who, Kind.BLOOD_PRESSURE, start=since), prefs.bp_target, now
+            services.series(*who, Kind.BLOOD_PRESSURE, start=since), goals_for.blood_pressure, now
         ),
         dashboard.weight_card(
-            services.series(*who, Kind.WEIGHT, start=since), prefs.height_cm, now
+            services.series(*who, Kind.WEIGHT, start=since),
+            goals_for.height_cm,
+            now,
+            _weight_goal(who),
         ),
         dashboard.glucose_card(services.series(*who, Kind.GLUCOSE, start=since), now),
     ]
@@ -103,25 +94,52 @@ def _render(template: str, **context: object) -> ResponseReturnValue:
 def chart_blood_pressure() -> ResponseReturnValue:
     who = me()
     code, start = _period()
-    prefs = settings.get(*who)
     s = services.series(*who, Kind.BLOOD_PRESSURE, start=start)
-    return _render("measurements/chart.html", period=code, **blood_pressure_context(s, prefs))
+    context = blood_pressure_context(s, targets.resolve(*who), start)
+    return _render("measurements/chart.html", period=code, **context)
 
 
-def blood_pressure_context(s: services.Series, prefs: settings.Settings) -> dict[str, object]:
-    """Figure and text of a blood pressure chart (the patient's and the clinician's)."""
+def x_range(start: datetime | None, times: np.ndarray) -> charts.XRange | None:
+    """The date axis: from the period's start (for "all": the first reading's day) to now.
+
+    At least one day wide, and never hiding a reading, so one reading in the period is a
+    marker on a timeline of the whole period, not a chart zoomed in on itself.
+    """
+    now = np.datetime64(datetime.now(UTC).astimezone(LOCAL).replace(tzinfo=None), "s")
+    if start is not None:
+        begin = np.datetime64(start.astimezone(LOCAL).replace(tzinfo=None), "s")
+    elif times.size:
+        begin = times[0].astype("datetime64[D]").astype("datetime64[s]")
+    else:
+        return None
+    end = max(now, times[-1]) if times.size else now
+    begin = min(begin, end - np.timedelta64(1, "D"), *(times[:1]))
+    return begin, end
+
+
+def blood_pressure_context(
+    s: services.Series,
+    judged: targets.Targets,
+    start: datetime | None,
+    *,
+    for_patient: bool = True,
+) -> dict[str, object]:
+    """Figure and text of a blood pressure chart (the patient's and the clinician's), read
+    against the target this viewer's targets name (a clinician's never the patient's own)."""
     times = _local_times(s.epoch)
     pulse = s.values["pulse"]
+    target = judged.blood_pressure
     # Pulse is listed in the table; on the chart a second axis would confuse more than help.
     figure = charts.blood_pressure_figure(
-        times, s.values["systolic"], s.values["diastolic"], None, prefs.bp_target
+        times, s.values["systolic"], s.values["diastolic"], None, target, x_range(start, times)
     )
     text = charts.blood_pressure_text(
         times,
         s.values["systolic"],
         s.values["diastolic"],
-        prefs.bp_target,
+        target,
         pulse if np.isfinite(pulse).any() else None,
+        for_patient=for_patient,
     )
     return {"kind": "blood_pressure", "n": s.n, "figure": _island(figure), "text": text}
 
@@ -131,18 +149,22 @@ def blood_pressure_context(s: services.Series, prefs: settings.Settings) -> dict
 def chart_weight() -> ResponseReturnValue:
     who = me()
     code, start = _period()
-    prefs = settings.get(*who)
     s = services.series(*who, Kind.WEIGHT, start=start)
-    context = weight_context(s, prefs, _weight_goal(who))
+    context = weight_context(s, targets.resolve(*who).height_cm, _weight_goal(who), start)
     return _render("measurements/chart.html", period=code, **context)
 
 
 def weight_context(
-    s: services.Series, prefs: settings.Settings, goal: float | None
+    s: services.Series,
+    height_cm: float | None,
+    goal: float | None,
+    start: datetime | None,
+    *,
+    for_patient: bool = True,
 ) -> dict[str, object]:
     times = _local_times(s.epoch)
-    figure = charts.weight_figure(times, s.values["kg"], prefs.height_cm, goal)
-    text = charts.weight_text(times, s.values["kg"], prefs.height_cm, goal)
+    figure = charts.weight_figure(times, s.values["kg"], height_cm, goal, x_range(start, times))
+    text = charts.weight_text(times, s.values["kg"], height_cm, goal, for_patient=for_patient)
     return {"kind": "weight", "n": s.n, "figure": _island(figure), "text": text}
 
 
@@ -152,74 +174,119 @@ def _weight_goal(who: tuple[User, uuid.UUID]) -> float | None:
     return hook(*who) if hook else None
 
 
-def _chosen_days(available: np.ndarray) -> list[date]:
-    """Days picked in the form (?day=2026-03-01&day=...), else the latest days with data."""
-    picked: list[date] = []
-    for raw in request.args.getlist("day")[: charts.MAX_OVERLAY_DAYS]:
+GLUCOSE_VIEWS = ("day", "moments", "range")
+
+
+def glucose_view(raw: str | None) -> str:
+    """The glucose tab; "modal" (the old hour-of-day view) now opens the moments."""
+    if raw == "modal":
+        return "moments"
+    return raw if raw in GLUCOSE_VIEWS else "day"
+
+
+def _iso_days(raw: list[str]) -> list[date]:
+    """Days asked for (?day=2026-03-01&day=...), at most MAX_OVERLAY_DAYS; no date: skipped."""
+    days: list[date] = []
+    for value in raw:
         try:
-            picked.append(date.fromisoformat(raw))
+            picked = date.fromisoformat(value)
         except ValueError:
             continue
-    if picked:
-        return picked
-    return [date.fromisoformat(str(d)) for d in available[-3:][::-1]]
+        if picked not in days:
+            days.append(picked)
+    return days[: glucose_charts.MAX_OVERLAY_DAYS]
+
+
+def _day_label(d: date, count: int) -> str:
+    """'di 18 nov 2026 (1 meting)': the day and how many readings it holds."""
+    readings = ngettext("%(num)d reading", "%(num)d readings", count)
+    return f"{format_date(d, 'EEE d MMM y')} ({readings})"
+
+
+def _day_picker(day_of: np.ndarray) -> tuple[dict[str, object], list[date]]:
+    """The chosen days, and the picker: every day with a reading, one month at a time.
+
+    Without a choice the latest three days with readings are shown, however few readings
+    they hold (one reading is a day too). The chosen days stay listed in every month.
+    """
+    available, counts = np.unique(day_of, return_counts=True)
+    count_of = {str(d): int(n) for d, n in zip(available, counts, strict=True)}
+    chosen = _iso_days(request.args.getlist("day"))
+    if not chosen:
+        chosen = [date.fromisoformat(str(d)) for d in available[-3:][::-1]]
+    month_of = available.astype("datetime64[M]").astype(str)
+    months = sorted(set(month_of.tolist()), reverse=True)
+    month = request.args.get("month", "")
+    if month not in months:
+        with_data = [d.isoformat()[:7] for d in chosen if d.isoformat() in count_of]
+        month = with_data[0] if with_data else (months[0] if months else "")
+    listed = {str(d) for d in available[month_of == month]} | {d.isoformat() for d in chosen}
+    picker: dict[str, object] = {
+        "months": [(m, format_date(date.fromisoformat(m + "-01"), "MMMM y")) for m in months],
+        "month": month,
+        # (value for the form, label a person reads: "di 18 nov 2026 (1 meting)")
+        "curve_days": [
+            (d, _day_label(date.fromisoformat(d), count_of.get(d, 0)))
+            for d in sorted(listed, reverse=True)
+        ],
+        "chosen": [d.isoformat() for d in chosen],
+    }
+    return picker, chosen
 
 
 @bp.get("/charts/glucose")
 @policy.patient
 def chart_glucose() -> ResponseReturnValue:
     who = me()
-    view = request.args.get("view", "day")
-    if view not in {"day", "modal", "range"}:
-        view = "day"
+    view = glucose_view(request.args.get("view"))
     code, start = _period()
     s = services.series(*who, Kind.GLUCOSE, start=start)
     return _render("measurements/chart.html", period=code, **glucose_context(s, view))
 
 
-def glucose_context(s: services.Series, view: str) -> dict[str, object]:
+def glucose_context(
+    s: services.Series, view: str, *, for_patient: bool = True
+) -> dict[str, object]:
+    """One glucose tab: day curves (chosen days), by moment of the day, or the share in range."""
     times = _local_times(s.epoch)
     mmol = s.values["mmol"]
-    minutes = (
-        ((times - times.astype("datetime64[D]")).astype("timedelta64[m]").astype(np.int64))
-        if s.n
-        else np.empty(0, dtype=np.int64)
-    )
-    day_of = times.astype("datetime64[D]")
-    # Days with at least 3 readings count as day curves.
-    uniq, counts = np.unique(day_of, return_counts=True) if s.n else (np.empty(0), np.empty(0))
-    curve_days = uniq[counts >= 3] if s.n else uniq
-    context: dict[str, object] = {
-        "view": view,
-        # (value for the form, label a person reads: "di 18 nov 2026")
-        "curve_days": [
-            (str(d), format_date(date.fromisoformat(str(d)), "EEE d MMM y"))
-            for d in curve_days[::-1]
-        ],
-    }
+    moments = s.values["moment"]
+    context: dict[str, object] = {"view": view}
+    figure: charts.Figure
     if view == "day":
-        chosen = _chosen_days(curve_days)
-        days = []
+        day_of = times.astype("datetime64[D]")
+        minutes = (times - day_of).astype("timedelta64[m]").astype(np.int64)
+        picker, chosen = _day_picker(day_of)
+        context.update(picker)
+        curves: list[glucose_charts.DayCurve] = []
+        missing: list[str] = []
         for d in chosen:
             mask = day_of == np.datetime64(d)
             if mask.any():
-                days.append(charts.DayCurve(d.strftime("%d-%m-%Y"), minutes[mask], mmol[mask]))
-        figure = charts.day_curve_overlay_figure(days)
-        text = charts.day_curve_text(days)
-        context["chosen"] = [d.isoformat() for d in chosen]
-    elif view == "modal":
-        modal = stats.modal_day(minutes, mmol)
-        figure = charts.modal_day_figure(modal)
-        text = charts.modal_day_text(modal)
+                curves.append(
+                    glucose_charts.DayCurve(
+                        d.strftime("%d-%m-%Y"), minutes[mask], mmol[mask], moments[mask]
+                    )
+                )
+            else:
+                missing.append(format_date(d, "d MMMM y"))
+        figure = glucose_charts.day_curve_overlay_figure(curves)
+        text = glucose_charts.day_curve_text(
+            curves, for_patient=for_patient, missing=tuple(missing)
+        )
+    elif view == "moments":
+        per_moment = glucose_charts.moments_of(mmol, moments)
+        figure = glucose_charts.moments_figure(per_moment)
+        text = glucose_charts.moments_text(per_moment)
     else:
-        tir = stats.time_in_range(mmol)
-        figure = charts.time_in_range_figure(tir)
-        text = charts.time_in_range_text(tir)
+        share = clinical.glucose_share(clinical.glucose_classes(mmol, moments))
+        figure = glucose_charts.share_figure(share)
+        text = glucose_charts.share_text(share, for_patient=for_patient)
     return {
         "kind": "glucose",
         "n": s.n,
         "figure": _island(figure),
         "text": text,
-        "max_days": charts.MAX_OVERLAY_DAYS,
+        "max_days": glucose_charts.MAX_OVERLAY_DAYS,
         **context,
     }

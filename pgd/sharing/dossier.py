@@ -19,7 +19,6 @@ from pgd import crypto, db
 from pgd.accounts import services as accounts
 from pgd.accounts.models import Role
 from pgd.measurements import services as measurements
-from pgd.measurements import settings as patient_settings
 from pgd.measurements import targets
 from pgd.measurements.models import Kind
 from pgd.sharing import access_log, codes, policy, summary
@@ -258,7 +257,6 @@ def _weight_goal_direction(
 @dataclass(frozen=True)
 class ChartData:
     series: measurements.Series
-    prefs: patient_settings.Settings
     patient_name: str
     # What the values are read against: the clinical target, never the patient's own.
     targets_for: targets.Targets
@@ -275,13 +273,12 @@ def chart_data(
     grant_for(principal, patient_id)
     with db.transaction():
         series = measurements.series(principal, patient_id, kind, start=start)
-        prefs = patient_settings.get(principal, patient_id)
         name = accounts.profile_of(patient_id).name
         goal = goals.weight_goal_line(principal, patient_id) if kind == Kind.WEIGHT else None
         judged = targets.resolve(principal, patient_id)
         shown = [kind.value] if goal is None else [kind.value, crypto.Category.GOALS.value]
         access_log.append(_actor(principal), patient_id, shown, ReadAction.CHART, _address())
-    return ChartData(series, prefs, name, judged, goal)
+    return ChartData(series, name, judged, goal)
 
 
 def api_page(

@@ -78,14 +78,16 @@ def patient_chart(patient_id: uuid.UUID, slug: str) -> ResponseReturnValue:
     start = periods.start_of(code, datetime.now(UTC))
     data = dossier.chart_data(me()[0], patient_id, kind, start)
     if kind == Kind.BLOOD_PRESSURE:
-        context = chart_routes.blood_pressure_context(data.series, data.prefs)
-    elif kind == Kind.WEIGHT:
-        context = chart_routes.weight_context(data.series, data.prefs, data.goal_line)
-    else:
-        view = request.args.get("view", "day")
-        context = chart_routes.glucose_context(
-            data.series, view if view in {"day", "modal", "range"} else "day"
+        context = chart_routes.blood_pressure_context(
+            data.series, data.targets_for, start, for_patient=False
         )
+    elif kind == Kind.WEIGHT:
+        context = chart_routes.weight_context(
+            data.series, data.targets_for.height_cm, data.goal_line, start, for_patient=False
+        )
+    else:
+        view = chart_routes.glucose_view(request.args.get("view"))
+        context = chart_routes.glucose_context(data.series, view, for_patient=False)
     g.csp_inline_styles = True
     return render_template(
         "sharing/chart.html",

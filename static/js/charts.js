@@ -5,9 +5,7 @@
   var DUTCH = {
     moduleType: "locale",
     name: "nl",
-    dictionary: {
-      "Double-click to zoom back out": "Dubbelklik om terug te zoomen",
-    },
+    dictionary: {},
     format: {
       days: ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
       shortDays: ["zo", "ma", "di", "wo", "do", "vr", "za"],
@@ -76,9 +74,13 @@
       var narrow = isNarrow(node);
       var config = {
         // No toolbar: it covered the top of the chart and its tips were in English.
-        // Zoom by dragging; a double click shows everything again.
+        // No zoom (by dragging, scrolling or a double click): the chart always shows the
+        // period the text below it describes. Hovering still shows each reading.
         displayModeBar: false,
         displaylogo: false,
+        scrollZoom: false,
+        doubleClick: false,
+        showAxisDragHandles: false,
         responsive: true,
         locale: lang === "nl" ? "nl" : "en-gb",
       };

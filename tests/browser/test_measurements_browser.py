@@ -43,6 +43,16 @@ def test_log_blood_pressure_and_day_curve_and_see_charts(
     expect(chart).to_have_count(1)
     expect(chart.locator(".main-svg").first).to_be_visible()
     expect(page.locator("figcaption")).to_contain_text("above the target")
+    # Dragging across the chart does not zoom away from the period the text describes.
+    shown = "n => n._fullLayout.xaxis.range.join(' ')"
+    before = chart.evaluate(shown)
+    box = chart.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.6, steps=5)
+    page.mouse.up()
+    assert chart.evaluate(shown) == before
     page.get_by_text("Show the numbers as a table").click()
     expect(page.locator(".chart-table table")).to_be_visible()  # hidden until opened
     expect(page.locator(".chart-table table")).to_contain_text("146")
@@ -131,7 +141,8 @@ def test_import_csv_with_one_bad_row_reports_it_and_saves_nothing(
 # --- on a phone (390x844), in Dutch ------------------------------------------------------
 
 PHONE = {"width": 390, "height": 844}
-DUTCH_DAY_MONTH = re.compile(r"^\d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)")
+# "15 nov", or "nov 2026" on an axis over months (the chart shows the whole period).
+DUTCH_DAY_MONTH = re.compile(r"^(\d{1,2} )?(jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)")
 
 
 @pytest.fixture
@@ -253,9 +264,9 @@ def test_measurements_fit_a_phone_screen(phone: Page, live_server: str, tmp_path
         assert float(str(tick["right"])) <= chart_box["x"] + chart_box["width"] + 1, tick
         assert float(str(tick["top"])) >= legend_box["y"] + legend_box["height"], tick
 
-    # The average day in plain words (three readings: too few for its bands yet).
+    # Blood sugar by moment of the day, in plain words.
     # The day curves' chart is drawn too: wait for the new page before its chart.
-    follow(page, page.get_by_role("link", name="Gemiddelde dag"))
+    follow(page, page.get_by_role("link", name="Per moment van de dag"))
     expect(page.locator(".chart[data-drawn=true] .main-svg").first).to_be_visible()
     _fits(page)
     expect(page.locator(".chart .legend")).to_contain_text("middelste waarde")

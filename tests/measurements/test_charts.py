@@ -1,4 +1,4 @@
-"""Chart builders as pure functions: the traces, the shapes, the JSON size, the text."""
+"""Chart builders as pure functions: the traces, the marks, the shapes, the JSON size, the text."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from flask import Flask
 
-from pgd.measurements import charts, stats
+from pgd import clinical
+from pgd.measurements import charts
+from pgd.measurements import glucose_charts as gc
 
 START = np.datetime64("2006-01-01T00:00:00", "s")
 LIMIT = 250 * 1024
 YEARS = 20
+NHG = clinical.standard_blood_pressure(60)  # 135/85 for home measurement
+NHG_70 = clinical.standard_blood_pressure(75)  # 150/85 from 70 years on
+ALARM_NAME = "very high (180/110 or higher)"
 
 
 def _times(n: int, step_seconds: int) -> np.ndarray:
@@ -32,14 +38,15 @@ def bp_20_years() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def glucose_20_years() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A reading every 5 minutes for 20 years (a CGM): times, minute of day, mmol/L."""
+def glucose_20_years() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A reading every 5 minutes for 20 years: times, minute of day, mmol/L, moments."""
     rng = np.random.default_rng(4)
     n = YEARS * 365 * 288
     times = _times(n, 300)
     minutes = np.tile(np.arange(0, 1440, 5), YEARS * 365)
     mmol = np.clip(rng.normal(8.0, 2.5, n) + np.sin(minutes / 1440 * 2 * np.pi), 1.5, 30)
-    return times, minutes, mmol.round(1)
+    kinds = np.array(["fasting", "after_lunch", "bedtime", "night", "other"], dtype=object)
+    return times, minutes, mmol.round(1), kinds[minutes // 300]
 
 
 def _json(fig: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
@@ -50,6 +57,11 @@ def _json(fig: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
 
 def _names(fig: dict[str, Any]) -> list[str]:
     return [trace["name"] for trace in fig["data"]]
+
+
+def _trace(fig: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [t for t in fig["data"] if t["name"] == name]
+    return found
 
 
 def _common_layout(layout: dict[str, Any]) -> None:
@@ -63,20 +75,24 @@ def _common_layout(layout: dict[str, Any]) -> None:
 
 def test_blood_pressure_json_stays_small_for_20_years(bp_20_years) -> None:
     times, systolic, diastolic, pulse = bp_20_years
-    raw, fig = _json(charts.blood_pressure_figure(times, systolic, diastolic, pulse, (140, 90)))
+    raw, fig = _json(charts.blood_pressure_figure(times, systolic, diastolic, pulse, NHG))
     assert len(raw) <= LIMIT
     assert all(len(trace["x"]) <= charts.MAX_POINTS for trace in fig["data"])
-    sys_trace, dia_trace, pulse_trace = fig["data"]
+    sys_trace, dia_trace, alarm, pulse_trace = fig["data"]
     assert max(sys_trace["y"]) == systolic.max()  # the worst reading survives thinning
     assert min(dia_trace["y"]) == diastolic.min()
     assert max(pulse_trace["y"]) == np.nanmax(pulse)
     assert None not in pulse_trace["y"]
+    # Every alarming reading is marked, however long the history.
+    alarming = int(np.count_nonzero((systolic >= 180) | (diastolic >= 110)))
+    assert alarm["name"] == ALARM_NAME
+    assert 0 < len(alarm["x"]) == alarming
 
 
 def test_blood_pressure_thinning_keeps_reading_pairs(bp_20_years) -> None:
     times, systolic, diastolic, _pulse = bp_20_years
-    fig = charts.blood_pressure_figure(times, systolic, diastolic, None, (140, 90))
-    sys_trace, dia_trace = fig["data"]
+    fig = charts.blood_pressure_figure(times, systolic, diastolic, None, NHG)
+    sys_trace, dia_trace = fig["data"][:2]
     index = np.searchsorted(times, sys_trace["x"])
     np.testing.assert_array_equal(times[index], sys_trace["x"])
     np.testing.assert_array_equal(systolic[index], sys_trace["y"])
@@ -92,28 +108,28 @@ def test_weight_json_stays_small_for_20_years_of_daily_weighing() -> None:
     assert len(fig["data"][0]["x"]) <= charts.MAX_POINTS
 
 
-def test_glucose_charts_stay_small_for_20_years_of_cgm(glucose_20_years) -> None:
-    times, minutes, mmol = glucose_20_years
-    modal = stats.modal_day(minutes, mmol)
-    tir = stats.time_in_range(mmol)
+def test_glucose_charts_stay_small_for_20_years_of_readings(glucose_20_years) -> None:
+    times, minutes, mmol, kinds = glucose_20_years
     day_of = times.astype("datetime64[D]")
     bounds = np.flatnonzero(np.diff(day_of.astype(np.int64))) + 1
     days = [
-        charts.DayCurve(str(day_of[idx[0]]), minutes[idx], mmol[idx])
+        gc.DayCurve(str(day_of[idx[0]]), minutes[idx], mmol[idx], kinds[idx])
         for idx in np.split(np.arange(times.size), bounds)
     ]
     assert len(days) == YEARS * 365
+    moments = gc.moments_of(mmol, kinds)
+    share = clinical.glucose_share(clinical.glucose_classes(mmol, kinds))
     for fig in (
-        charts.modal_day_figure(modal),
-        charts.time_in_range_figure(tir),
-        charts.day_curve_overlay_figure(days),
+        gc.moments_figure(moments),
+        gc.share_figure(share),
+        gc.day_curve_overlay_figure(days),
     ):
         raw, parsed = _json(fig)
         assert len(raw) <= LIMIT
         assert sum(len(trace["x"]) for trace in parsed["data"]) <= 3 * charts.MAX_POINTS
     # A single very dense day is thinned as well.
-    dense = charts.DayCurve("dense", np.linspace(0, 1439.9, 50_000), np.linspace(3, 12, 50_000))
-    raw, parsed = _json(charts.day_curve_overlay_figure([dense]))
+    dense = gc.DayCurve("dense", np.linspace(0, 1439.9, 50_000), np.linspace(3, 12, 50_000))
+    raw, parsed = _json(gc.day_curve_overlay_figure([dense]))
     assert len(parsed["data"][0]["x"]) <= charts.MAX_POINTS
     assert len(raw) <= LIMIT
 
@@ -132,9 +148,9 @@ def _bp_sample() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_blood_pressure_figure_traces_and_target_lines() -> None:
     times, systolic, diastolic = _bp_sample()
-    fig = charts.blood_pressure_figure(times, systolic, diastolic, None, (135, 85))
+    fig = charts.blood_pressure_figure(times, systolic, diastolic, None, NHG)
     _common_layout(fig["layout"])
-    assert _names(fig) == ["Systolic (upper)", "Diastolic (lower)"]
+    assert _names(fig) == ["Systolic (upper)", "Diastolic (lower)"]  # nothing alarming
     assert all(t["mode"] == "lines+markers" for t in fig["data"])
     assert "yaxis2" not in fig["layout"]
     lines = [s for s in fig["layout"]["shapes"] if s["type"] == "line"]
@@ -152,43 +168,103 @@ def test_blood_pressure_figure_traces_and_target_lines() -> None:
     np.testing.assert_array_equal(fig["data"][0]["y"], systolic)  # short: not thinned
 
 
-def test_blood_pressure_pulse_is_optional_and_hidden_by_default() -> None:
-    times, systolic, diastolic = _bp_sample()
-    pulse = np.full(times.size, 70.0)
-    pulse[2] = np.nan
-    fig = charts.blood_pressure_figure(times, systolic, diastolic, pulse, (140, 90))
-    assert len(fig["data"]) == 3
-    pulse_trace = fig["data"][2]
-    assert pulse_trace["yaxis"] == "y2"
-    assert pulse_trace["visible"] == "legendonly"
-    assert len(pulse_trace["y"]) == times.size - 1  # the missing pulse is left out
-    assert fig["layout"]["yaxis2"]["overlaying"] == "y"
+@pytest.mark.parametrize(
+    ("systolic", "diastolic", "marked"),
+    [(179, 109, False), (180, 80, True), (150, 110, True), (190, 115, True)],
+)
+def test_an_alarming_reading_gets_a_marker_of_its_own(
+    systolic: float, diastolic: float, marked: bool
+) -> None:
+    times, sys_, dia = _bp_sample()
+    sys_, dia = sys_.copy(), dia.copy()
+    sys_[4], dia[4] = systolic, diastolic
+    fig = charts.blood_pressure_figure(times, sys_, dia, None, NHG)
+    if not marked:
+        assert ALARM_NAME not in _names(fig)
+        return
+    alarm = _trace(fig, ALARM_NAME)
+    assert alarm["mode"] == "markers"
+    assert alarm["marker"]["symbol"] not in {"circle", "square"}  # not the readings' symbol
+    assert alarm["marker"]["size"] > fig["data"][0]["marker"]["size"]
+    assert alarm["marker"]["line"]["width"] > 0  # outlined: visible on any background
+    assert list(alarm["x"]) == [times[4]]
+    assert alarm["customdata"].tolist() == [[systolic, diastolic]]
 
 
-def test_blood_pressure_text_counts() -> None:
-    times, systolic, diastolic = _bp_sample()
-    text = charts.blood_pressure_text(times, systolic, diastolic, (140, 90))
-    assert text.summary == (
-        "13 readings from 3 March to 17 March 2025. Average 135/85. "
-        "4 of 13 above the target of 140/90."
+def test_one_reading_is_a_marker_on_a_date_axis_over_the_whole_period() -> None:
+    times = np.array(["2025-03-10T08:00"], "datetime64[s]")
+    period = (np.datetime64("2024-12-09T09:00:00"), np.datetime64("2025-03-10T09:00:00"))
+    fig = charts.blood_pressure_figure(
+        times, np.array([142.0]), np.array([88.0]), None, NHG, period
     )
-    assert len(text.rows) == 13
-    assert text.rows[0] == ["17 Mar 2025 19:30", "136", "87", "no"]
-    assert text.rows[-1] == ["3 Mar 2025 08:00", "150", "80", "yes"]
-    assert sum(row[-1] == "yes" for row in text.rows) == 4
+    _raw, parsed = _json(fig)
+    xaxis = parsed["layout"]["xaxis"]
+    assert xaxis["type"] == "date"
+    assert xaxis["range"] == ["2024-12-09T09:00:00", "2025-03-10T09:00:00"]
+    assert xaxis["autorange"] is False
+    upper = parsed["data"][0]
+    assert "markers" in upper["mode"]
+    assert upper["x"] == ["2025-03-10T08:00:00"]
+    assert upper["cliponaxis"] is False  # a reading at the edge (now) is drawn whole
+    weight = charts.weight_figure(times, np.array([82.5]), None, None, period)
+    assert weight["layout"]["xaxis"]["range"] == [str(period[0]), str(period[1])]
+    assert "markers" in weight["data"][0]["mode"]
+
+
+def test_blood_pressure_text_names_the_target_with_its_source() -> None:
+    times, systolic, diastolic = _bp_sample()
+    text = charts.blood_pressure_text(times, systolic, diastolic, NHG)
+    assert text.summary.startswith("13 readings from 3 March to 17 March 2025. ")
+    assert "Your average blood pressure at home is too high." in text.summary
+    assert "Your average blood pressure at home was 135/85. That is higher than 135/85." in (
+        text.summary
+    )
+    assert "Target: below 135/85 (NHG target for home measurement)." in text.summary
+    assert "8 of 13 readings were at or above the target." in text.summary
+    assert "very high" not in text.summary
+    assert text.headers[-1] == "Meaning"
+    assert text.rows[0] == ["17 Mar 2025 19:30", "136", "87", "at or above the target"]
+    assert text.rows[-1] == ["3 Mar 2025 08:00", "150", "80", "at or above the target"]
+    assert text.rows[-3][-1] == "at or above the target"  # 120/90: the lower value counts
+    assert text.rows[-5][-1] == "below the target"  # 130/82
+    assert sum(row[-1] == "at or above the target" for row in text.rows) == 8
     assert len(text.headers) == len(text.rows[0])
+    assert text.caption == "All 13 readings"
+    # From 70 on the NHG home target is 150/85, and the text says where it comes from.
+    older = charts.blood_pressure_text(times, systolic, diastolic, NHG_70)
+    assert "Target: below 150/85 (NHG target for home measurement, 70 years and older)." in (
+        older.summary
+    )
+    assert "8 of 13 readings were at or above the target." in older.summary
+    assert older.rows[-1][-1] == "at or above the target"  # 150/80: from 150 on
+
+
+def test_blood_pressure_text_marks_alarming_readings_in_words() -> None:
+    times, systolic, diastolic = _bp_sample()
+    systolic, diastolic = systolic.copy(), diastolic.copy()
+    systolic[-1], diastolic[-1] = 190, 115
+    text = charts.blood_pressure_text(times, systolic, diastolic, NHG)
+    assert text.rows[0] == ["17 Mar 2025 19:30", "190", "115", ALARM_NAME]
+    assert "1 reading was very high (180/110 or higher)." in text.summary
+    # The care provider's text: the same facts, without the advice to the patient.
+    theirs = charts.blood_pressure_text(times, systolic, diastolic, NHG, for_patient=False)
+    assert "Average 139/87: at or above the target." in theirs.summary
+    assert "Your" not in theirs.summary
+    assert "1 reading was very high (180/110 or higher)." in theirs.summary
 
 
 def test_blood_pressure_text_limits_rows_and_handles_empty() -> None:
     times = _times(120, 3600)
     values = np.full(120, 120.0)
-    text = charts.blood_pressure_text(times, values, values - 40, (140, 90), pulse=values / 2)
+    text = charts.blood_pressure_text(times, values, values - 40, NHG, pulse=values / 2)
     assert len(text.rows) == charts.TABLE_ROWS
     assert text.rows[0][:2] == ["5 Jan 2006 23:00", "120"]
     assert "Pulse (per minute)" in text.headers
-    empty = charts.blood_pressure_text(times[:0], values[:0], values[:0], (140, 90))
+    assert text.caption == "The latest 50 of 120 readings"
+    assert "Your average blood pressure at home is good." in text.summary
+    empty = charts.blood_pressure_text(times[:0], values[:0], values[:0], NHG)
     assert empty.rows == []
-    assert empty.summary == "No blood pressure readings in this period."
+    assert empty.summary.startswith("No blood pressure readings in this period.")
 
 
 # --- weight -----------------------------------------------------------------------------
@@ -216,7 +292,7 @@ def test_weight_figure_goal_line_only_with_goal() -> None:
     assert with_goal["layout"]["yaxis"]["range"][0] < 85.0  # the goal is on screen
 
 
-def test_weight_figure_bmi_bands_only_with_height() -> None:
+def test_weight_figure_bmi_bands_from_the_clinical_edges() -> None:
     times, kg = _weight_sample()
     assert charts.weight_figure(times, kg, None, None)["layout"]["shapes"] == []
     fig = charts.weight_figure(times, kg, 175.0, 75.0)
@@ -233,6 +309,11 @@ def test_weight_figure_bmi_bands_only_with_height() -> None:
     assert healthy["y0"] == low  # clipped to what is on screen
     assert obese["y1"] == high
     assert all(b["layer"] == "below" for b in bands)
+    # A heavier person sees the bands for severe (35) and morbid (40) obesity as well.
+    heavy = charts.weight_figure(times, np.array([118.0, 121.0, 126.0]), 175.0, None)
+    bands = [s for s in heavy["layout"]["shapes"] if s["type"] == "rect"]
+    assert [b["label"]["text"] for b in bands] == ["severe obesity", "morbid obesity"]
+    assert bands[1]["y0"] == pytest.approx(40.0 * square)
 
 
 def test_weight_text() -> None:
@@ -240,210 +321,355 @@ def test_weight_text() -> None:
     text = charts.weight_text(times, kg, 180.0, 85.0)
     assert text.summary == (
         "3 readings from 6 January to 3 March 2025. Latest: 88.6 kg. "
-        "BMI 27.3 (overweight). Change since 6 January 2025: -3.8 kg. Goal: 85 kg."
+        "Your BMI is 27.3: overweight. A healthy BMI is from 18.5 to under 25. "
+        "A healthy weight at 180 cm is 59.9 to 81.0 kg. "
+        "Change since 6 January 2025: -3.8 kg. Goal: 85 kg."
     )
-    assert text.headers == ["Date and time", "Weight (kg)", "BMI"]
+    assert text.headers == ["Date and time", "Weight (kg)", "BMI", "Meaning"]
     assert text.rows == [
-        ["3 Mar 2025 07:30", "88.6", "27.3"],
-        ["3 Feb 2025 07:30", "90.1", "27.8"],
-        ["6 Jan 2025 07:30", "92.4", "28.5"],
+        ["3 Mar 2025 07:30", "88.6", "27.3", "overweight"],
+        ["3 Feb 2025 07:30", "90.1", "27.8", "overweight"],
+        ["6 Jan 2025 07:30", "92.4", "28.5", "overweight"],
     ]
+    assert text.caption == "All 3 readings"
+    theirs = charts.weight_text(times, kg, 180.0, for_patient=False)
+    assert "BMI 27.3 (overweight)." in theirs.summary
+    assert "Your" not in theirs.summary
     plain = charts.weight_text(times, kg, None)
     assert plain.headers == ["Date and time", "Weight (kg)"]
     assert "BMI" not in plain.summary
-    assert "goal" not in plain.summary
+    assert "goal" not in plain.summary.lower()
 
 
 # --- day curves -------------------------------------------------------------------------
 
+SLOTS = np.array([420, 540, 690, 810, 1050, 1170, 1320])
+CURVE_MOMENTS = np.array(
+    [
+        "before_breakfast",
+        "after_breakfast",
+        "before_lunch",
+        "after_lunch",
+        "before_dinner",
+        "after_dinner",
+        "bedtime",
+    ],
+    dtype=object,
+)
 
-def _curves() -> list[charts.DayCurve]:
-    slots = np.array([420, 540, 690, 810, 1050, 1170, 1320])
+
+def _curves() -> list[gc.DayCurve]:
     return [
-        charts.DayCurve("Mon 3 March", slots, np.array([6.1, 9.8, 5.4, 11.2, 6.0, 8.4, 7.0])),
-        charts.DayCurve("Thu 6 March", slots[:5], np.array([5.8, 3.7, 6.2, 10.4, 5.9])),
+        gc.DayCurve(
+            "Mon 3 March", SLOTS, np.array([6.1, 9.8, 5.4, 11.2, 6.0, 8.4, 7.0]), CURVE_MOMENTS
+        ),
+        gc.DayCurve(
+            "Thu 6 March", SLOTS[:5], np.array([5.8, 3.7, 6.2, 16.4, 5.9]), CURVE_MOMENTS[:5]
+        ),
     ]
 
 
 def test_day_curve_overlay_one_trace_per_day_on_a_clock_axis() -> None:
-    fig = charts.day_curve_overlay_figure(_curves())
+    fig = gc.day_curve_overlay_figure(_curves())
     _common_layout(fig["layout"])
-    assert _names(fig) == ["Mon 3 March", "Thu 6 March"]
+    assert _names(fig) == ["Mon 3 March", "Thu 6 March", "hypo (below 4)", "very high (above 15)"]
     _raw, parsed = _json(fig)
     assert parsed["data"][0]["x"][0] == "2000-01-01T07:00:00"
-    assert parsed["data"][1]["y"] == [5.8, 3.7, 6.2, 10.4, 5.9]
+    assert parsed["data"][1]["y"] == [5.8, 3.7, 6.2, 16.4, 5.9]
     assert fig["layout"]["xaxis"]["tickformat"] == "%H:%M"
     assert parsed["layout"]["xaxis"]["range"] == ["2000-01-01T00:00:00", "2000-01-02T00:00:00"]
     (band,) = fig["layout"]["shapes"]
-    assert (band["y0"], band["y1"], band["layer"]) == (3.9, 10.0, "below")
-    colours = {t["line"]["color"] for t in fig["data"]}
+    assert (band["y0"], band["y1"], band["layer"]) == (4.0, 10.0, "below")
+    assert band["name"] == "target range (4 to 10)"
+    colours = {t["line"]["color"] for t in fig["data"][:2]}
     assert len(colours) == 2
+
+
+def test_day_curves_mark_hypos_and_very_high_readings() -> None:
+    fig = gc.day_curve_overlay_figure(_curves())
+    _raw, parsed = _json(fig)
+    hypo = _trace(parsed, "hypo (below 4)")
+    high = _trace(parsed, "very high (above 15)")
+    assert (hypo["x"], hypo["y"]) == (["2000-01-01T09:00:00"], [3.7])
+    assert (high["x"], high["y"]) == (["2000-01-01T13:30:00"], [16.4])
+    assert hypo["marker"]["symbol"] != high["marker"]["symbol"]
+    assert hypo["marker"]["color"] != high["marker"]["color"]
+    assert hypo["mode"] == high["mode"] == "markers"
+
+
+def test_a_day_with_one_reading_is_drawn_as_a_marker() -> None:
+    one = gc.DayCurve("Tue 4 March", np.array([480]), np.array([2.9]), np.array(["fasting"]))
+    fig = gc.day_curve_overlay_figure([one])
+    _raw, parsed = _json(fig)
+    day = parsed["data"][0]
+    assert "markers" in day["mode"]
+    assert (day["x"], day["y"]) == (["2000-01-01T08:00:00"], [2.9])
+    serious = _trace(parsed, "serious hypo (below 3)")  # marked apart from a hypo
+    assert serious["y"] == [2.9]
+    assert serious["marker"]["symbol"] not in {"triangle-down", "triangle-up"}
+    assert "hypo (below 4)" not in _names(parsed)
+    text = gc.day_curve_text([one])
+    assert text.rows == [
+        ["Tue 4 March", "08:00", "Fasting (on waking)", "2.9", "serious hypo (below 3)"]
+    ]
+    assert text.summary.startswith("1 day, 1 reading. The reading: 2.9 mmol/L. ")
+    assert "1 reading was below 4 (a hypo)." in text.summary
+    assert "0 of the 1 readings (0%) were within the target" in text.summary
+    assert text.caption == "The only reading on the chosen days"
 
 
 def test_day_curve_overlay_caps_the_number_of_days() -> None:
     slots = np.array([480, 720])
-    many = [charts.DayCurve(f"day {i}", slots, np.array([6.0, 8.0])) for i in range(20)]
-    fig = charts.day_curve_overlay_figure(many)
-    assert len(fig["data"]) == charts.MAX_OVERLAY_DAYS
+    many = [gc.DayCurve(f"day {i}", slots, np.array([6.0, 8.0])) for i in range(20)]
+    fig = gc.day_curve_overlay_figure(many)
+    assert len(fig["data"]) == gc.MAX_OVERLAY_DAYS
     styles = {(t["line"]["color"], t["line"]["dash"]) for t in fig["data"]}
-    assert len(styles) == charts.MAX_OVERLAY_DAYS  # every day looks different
-    text = charts.day_curve_text(many)
-    assert len(text.rows) == 2 * charts.MAX_OVERLAY_DAYS
-    assert f"{charts.MAX_OVERLAY_DAYS} of the 20 chosen days" in text.summary
+    assert len(styles) == gc.MAX_OVERLAY_DAYS  # every day looks different
+    text = gc.day_curve_text(many)
+    assert len(text.rows) == 2 * gc.MAX_OVERLAY_DAYS
+    assert f"{gc.MAX_OVERLAY_DAYS} of the 20 chosen days" in text.summary
 
 
 def test_day_curve_text() -> None:
-    text = charts.day_curve_text(_curves())
-    assert text.summary == (
-        "2 days, 12 readings. Lowest 3.7, highest 11.2 mmol/L. 1 below 3.9, 2 above 10.0."
-    )
+    text = gc.day_curve_text(_curves())
+    assert text.summary.startswith("2 days, 12 readings. Lowest 3.7, highest 16.4 mmol/L. ")
+    assert "1 reading was below 4 (a hypo)." in text.summary
+    # In range for each moment: after breakfast 9.8 and after lunch 11.2 are above the 9
+    # after a meal; 3.7 is a hypo and 16.4 very high.
+    assert "8 of the 12 readings (67%) were within the target" in text.summary
+    assert text.headers == ["Day", "Time", "Moment", "Blood sugar (mmol/L)", "Meaning"]
     assert len(text.rows) == 12
-    assert text.rows[0] == ["Mon 3 March", "07:00", "6.1"]
-    assert text.rows[-1] == ["Thu 6 March", "17:30", "5.9"]
-    assert charts.day_curve_text([]).rows == []
-
-
-# --- modal day --------------------------------------------------------------------------
-
-
-def _modal_with_gap() -> stats.ModalDay:
-    rng = np.random.default_rng(6)
-    minutes = rng.integers(0, 1440, 3000)
-    minutes = minutes[(minutes < 120) | (minutes >= 180)]  # nothing 02:00-03:00
-    minutes = np.append(minutes, [130, 140])  # two readings: still too few
-    mmol = 7 + 2 * np.sin(minutes / 1440 * 2 * np.pi) + rng.normal(0, 1, minutes.size)
-    return stats.modal_day(minutes, mmol)
-
-
-def test_modal_day_figure_median_bands_and_gaps() -> None:
-    modal = _modal_with_gap()
-    fig = charts.modal_day_figure(modal)
-    _common_layout(fig["layout"])
-    assert _names(fig) == ["most readings (8 in 10)", "middle half of the readings", "middle value"]
-    outer, inner, median = fig["data"]
-    assert outer["fill"] == inner["fill"] == "toself"
-    assert outer["fillcolor"] != inner["fillcolor"]
-    _raw, parsed = _json(fig)
-    assert parsed["data"][2]["y"][2] is None  # 02:00-03:00 is a gap
-    assert parsed["data"][2]["y"][3] == pytest.approx(modal.p50[3], abs=0.01)
-    # Bands: two closed outlines (00:00-02:00 and 03:00-24:00) split by one None.
-    for band, low, high in ((outer, modal.p10, modal.p90), (inner, modal.p25, modal.p75)):
-        assert band["x"].count(None) == 1
-        split = band["y"].index(None)
-        first = band["y"][:split]
-        assert first[:2] == pytest.approx([high[0], high[1]], abs=0.01)
-        assert first[2:] == pytest.approx([low[1], low[0]], abs=0.01)
-        assert len(band["y"]) - split - 1 == 2 * 21
-    (band,) = fig["layout"]["shapes"]
-    assert (band["y0"], band["y1"]) == (3.9, 10.0)
-    assert band["name"] == "target range (3.9 to 10.0)"
-    hover = fig["data"][2]["hovertemplate"]
-    assert hover.startswith("middle value %{y:.1f}<br>middle half ")
-    assert "8 in 10 readings" in hover
-    assert "median" not in hover.lower()
-
-
-def test_modal_day_lone_bin_is_drawn_across_its_hour() -> None:
-    modal = stats.modal_day(np.array([300, 320, 350]), np.array([5.0, 6.0, 7.0]))
-    _raw, parsed = _json(charts.modal_day_figure(modal))
-    inner = parsed["data"][1]
-    assert inner["x"] == [
-        "2000-01-01T05:00:00",
-        "2000-01-01T06:00:00",
-        "2000-01-01T06:00:00",
-        "2000-01-01T05:00:00",
-    ]
-    assert inner["y"] == [6.5, 6.5, 5.5, 5.5]
-
-
-def test_modal_day_text_one_row_per_bin() -> None:
-    modal = _modal_with_gap()
-    text = charts.modal_day_text(modal)
-    assert len(text.rows) == 24
-    assert text.title == "Blood sugar by time of day"
-    assert text.headers[1:] == [
-        "Middle value (mmol/L)",
-        "Middle half (mmol/L)",
-        "Most readings, 8 in 10 (mmol/L)",
-        "Number of readings",
-    ]
-    assert text.rows[2][:2] == ["02:00-03:00", "too few readings"]
-    assert text.rows[2][-1] == "2"
-    assert text.rows[8][0] == "08:00-09:00"
-    assert text.rows[8][1] == f"{modal.p50[8]:.1f}"
-    assert text.rows[8][2] == f"{modal.p25[8]:.1f}-{modal.p75[8]:.1f}"
-    assert sum(int(row[-1]) for row in text.rows) == int(modal.counts.sum())
-    assert text.summary.startswith(f"Based on {int(modal.counts.sum())} readings.")
-    assert "the line shows the middle value of the readings" in text.summary
-    assert "most readings (8 in 10)" in text.summary
-    assert "The middle value is highest between " in text.summary
-    assert text.summary.endswith(
-        "In 1 of the 24 hours of the day there are fewer than 3 readings, "
-        "so the chart is empty there."
+    assert text.rows[0] == ["Mon 3 March", "07:00", "Before breakfast", "6.1", "within the target"]
+    assert text.rows[1][-1] == "above the target"
+    assert text.rows[8] == ["Thu 6 March", "09:00", "After breakfast", "3.7", "hypo (below 4)"]
+    assert text.rows[10][-1] == "very high (above 15)"
+    assert text.caption == "All 12 readings on the chosen days"
+    assert gc.day_curve_text([]).rows == []
+    missing = gc.day_curve_text([], missing=("2 March 2025",))
+    assert missing.summary == (
+        "No blood sugar readings on the chosen days. No readings on 2 March 2025."
     )
-    for hard in ("median", "10-90", "25-75", "time slot", "percentile"):
+
+
+# --- by moment of the day ---------------------------------------------------------------
+
+
+MOMENT_READINGS = [
+    # (moment, mmol/L): fasting and before breakfast are one moment
+    ("fasting", 5.0),
+    ("fasting", 6.0),
+    ("before_breakfast", 7.0),
+    ("before_breakfast", 9.0),
+    ("after_breakfast", 8.0),
+    ("after_lunch", 9.0),
+    ("after_lunch", 12.0),
+    ("after_lunch", 3.5),
+    ("before_dinner", 4.2),
+    ("bedtime", 16.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "moment", "count", "median", "low_high", "half", "in_range", "meaning"),
+    [
+        (
+            0,
+            "Fasting / before breakfast",
+            "4",
+            "6.5",
+            "5.0 - 9.0",
+            "5.8 - 7.5",
+            "3 of 4",
+            "within the target",
+        ),
+        (1, "After breakfast", "1", "8.0", "8.0 - 8.0", "", "1 of 1", "within the target"),
+        (2, "Before lunch", "0", "no readings", "", "", "", ""),
+        (3, "After lunch", "3", "9.0", "3.5 - 12.0", "", "0 of 3", "above the target"),
+        (4, "Before dinner", "1", "4.2", "4.2 - 4.2", "", "0 of 1", "below the target"),
+        (5, "After dinner", "0", "no readings", "", "", "", ""),
+        (6, "At bedtime", "1", "16.0", "16.0 - 16.0", "", "0 of 1", "very high (above 15)"),
+    ],
+)
+def test_moments_table_counts_and_middle_values(
+    row: int,
+    moment: str,
+    count: str,
+    median: str,
+    low_high: str,
+    half: str,
+    in_range: str,
+    meaning: str,
+) -> None:
+    moments = np.array([m for m, _v in MOMENT_READINGS], dtype=object)
+    mmol = np.array([v for _m, v in MOMENT_READINGS])
+    text = gc.moments_text(gc.moments_of(mmol, moments))
+    got = text.rows[row]
+    assert got[:6] == [moment, count, median, low_high, half, in_range]
+    assert got[-1] == meaning
+    assert len(text.rows) == 7  # no night or other readings: those rows are left out
+
+
+def test_moments_targets_summary_and_caption() -> None:
+    moments = np.array([m for m, _v in MOMENT_READINGS] + ["night", "other"], dtype=object)
+    mmol = np.array([v for _m, v in MOMENT_READINGS] + [2.8, 6.0])
+    m = gc.moments_of(mmol, moments)
+    text = gc.moments_text(m)
+    assert text.title == "Blood sugar by moment of the day"
+    assert [row[0] for row in text.rows][-2:] == ["During the night", "Another moment"]
+    assert text.rows[0][6] == "between 4.5 and 8 mmol/L fasting and before a meal (NHG)"
+    assert text.rows[3][6] == "below 9 mmol/L after a meal (NHG)"
+    assert text.caption == "All 12 readings, by moment of the day"
+    assert text.summary.startswith("Based on 12 readings. ")
+    assert (
+        "The middle value was above the target: after lunch (9.0), at bedtime (16.0)."
+        in text.summary
+    )
+    assert (
+        "The middle value was below the target: before dinner (4.2), during the night (2.8)."
+        in text.summary
+    )
+    assert "2 readings were below 4 (a hypo): after lunch (1), during the night (1)." in (
+        text.summary
+    )
+    assert "1 reading was above 15 (very high): at bedtime (1)." in text.summary
+    assert "No readings at: before lunch, after dinner." in text.summary
+    for hard in ("median", "percentile", "quartile"):
         assert hard not in text.summary.lower()
-    nothing = charts.modal_day_text(stats.modal_day(np.array([60]), np.array([5.0])))
-    assert nothing.summary == "Too few readings to show a pattern by time of day."
 
 
-# --- time in range ----------------------------------------------------------------------
+def test_moments_figure_one_row_per_moment_with_its_target() -> None:
+    moments = np.array([m for m, _v in MOMENT_READINGS], dtype=object)
+    mmol = np.array([v for _m, v in MOMENT_READINGS])
+    fig = gc.moments_figure(gc.moments_of(mmol, moments))
+    _common_layout(fig["layout"])
+    _raw, parsed = _json(fig)
+    target, spread, half, middle = parsed["data"][:4]
+    assert target["name"] == "target for this moment"
+    assert target["y"][0] == "Fasting / before breakfast"
+    assert (target["base"][0], target["x"][0]) == (4.5, 3.5)  # 4.5 to 8
+    assert (target["base"][3], target["x"][3]) == (4.0, 5.0)  # after a meal: 4 to under 9
+    assert (spread["base"][0], spread["x"][0]) == (5.0, 4.0)  # lowest 5, highest 9
+    assert half["base"][0] == pytest.approx(5.8, abs=0.06)
+    assert half["x"][1] is None  # one reading: no middle half
+    assert middle["x"][:2] == [6.5, 8.0]
+    assert middle["x"][2] is None  # before lunch: no readings
+    hypo = _trace(parsed, "hypo (below 4)")
+    assert (hypo["x"], hypo["y"]) == ([3.5], ["After lunch"])
+    assert _trace(parsed, "very high (above 15)")["y"] == ["At bedtime"]
+    assert parsed["layout"]["yaxis"]["categoryarray"][0] == "Fasting / before breakfast"
+    assert parsed["layout"]["yaxis"]["autorange"] == "reversed"  # the day from the top
 
 
-def test_time_in_range_figure_stacked_bar() -> None:
-    tir = stats.time_in_range(np.array([2.5, 3.5, 5.0, 6.0, 7.0, 8.0, 9.0, 11.0, 12.0, 15.0]))
-    fig = charts.time_in_range_figure(tir)
+def test_moments_without_readings() -> None:
+    m = gc.moments_of(np.array([]), np.array([], dtype=object))
+    text = gc.moments_text(m)
+    assert text.summary == "No blood sugar readings in this period."
+    assert len(text.rows) == 7
+    assert charts.to_json(gc.moments_figure(m))
+
+
+# --- share of readings in range ---------------------------------------------------------
+
+
+# Both sides of every edge, against the range of the reading's moment.
+EDGES = [
+    ("fasting", 4.5, "within the target"),  # fasting 4.5 to 8, both included
+    ("fasting", 4.4, "below the target"),
+    ("before_lunch", 8.0, "within the target"),
+    ("before_breakfast", 8.1, "above the target"),
+    ("after_lunch", 8.9, "within the target"),  # after a meal: under 9
+    ("after_dinner", 9.0, "above the target"),
+    ("after_breakfast", 4.0, "within the target"),
+    ("bedtime", 10.0, "within the target"),  # other moments 4 to 10
+    ("night", 10.1, "above the target"),
+    ("other", 3.9, "hypo (below 4)"),
+    ("fasting", 3.0, "hypo (below 4)"),
+    ("fasting", 2.9, "hypo (below 4)"),  # a serious hypo is a hypo too
+    ("after_lunch", 15.0, "above the target"),
+    ("after_lunch", 15.1, "very high (above 15)"),
+]
+
+
+def _share(rows: list[tuple[str, float, str]]) -> clinical.Share:
+    moments = np.array([m for m, _v, _w in rows], dtype=object)
+    return clinical.glucose_share(
+        clinical.glucose_classes(np.array([v for _m, v, _w in rows]), moments)
+    )
+
+
+@pytest.mark.parametrize(("moment", "mmol", "band"), EDGES)
+def test_share_in_range_edges_per_moment(moment: str, mmol: float, band: str) -> None:
+    text = gc.share_text(_share([(moment, mmol, band)]))
+    counts = {row[0]: row[1] for row in text.rows}
+    assert counts[band] == "1"
+    assert sum(int(c) for c in counts.values()) == 1
+
+
+def test_share_in_range_counts_text_and_bar() -> None:
+    share = _share(EDGES)
+    text = gc.share_text(share)
+    assert text.title == "Share of readings in range"
+    assert [row[:2] for row in text.rows] == [
+        ["hypo (below 4)", "3"],
+        ["below the target", "1"],
+        ["within the target", "5"],
+        ["above the target", "4"],
+        ["very high (above 15)", "1"],
+    ]
+    assert [row[2] for row in text.rows] == ["21%", "7%", "36%", "29%", "7%"]
+    assert "5 of the 14 readings (36%) were within the target for their moment of the day." in (
+        text.summary
+    )
+    assert "1 reading was below 3: a serious hypo." in text.summary
+    assert "between 4.5 and 8 mmol/L fasting and before a meal (NHG)" in text.summary
+    assert text.caption == "All 14 readings"
+    fig = gc.share_figure(share)
     _common_layout(fig["layout"])
     assert fig["layout"]["barmode"] == "stack"
-    assert [t["orientation"] for t in fig["data"]] == ["h"] * 5
-    assert [t["x"][0] for t in fig["data"]] == [10.0, 10.0, 50.0, 20.0, 10.0]
-    assert [t["text"][0] for t in fig["data"]] == ["10%", "10%", "50%", "20%", "10%"]
-    assert [t["marker"]["color"] for t in fig["data"]] == list(charts.TIR_COLOURS)
-    assert _names(fig)[2] == "In range (3.9-10.0)"
+    assert _names(fig) == [row[0] for row in text.rows]
+    assert [t["x"][0] for t in fig["data"]] == [21.4, 7.1, 35.7, 28.6, 7.1]
+    assert [t["marker"]["color"] for t in fig["data"]] == list(gc.SHARE_COLOURS)
     assert "title" not in fig["layout"]
-    assert charts.time_in_range_text(tir).title == "Time in range"
+    theirs = gc.share_text(share, for_patient=False)
+    assert "3 readings were below 4 (a hypo)." in theirs.summary
+    assert "1 reading was above 15 (very high)." in theirs.summary
+    assert "your" not in theirs.summary.lower()
 
 
-def test_time_in_range_slivers_get_no_label_but_keep_their_hover() -> None:
-    values = np.array([2.9] + [3.5] * 2 + [6.0] * 150 + [11.0] * 40 + [14.5] * 7)  # 200
-    fig = charts.time_in_range_figure(stats.time_in_range(values))
-    assert [t["text"][0] for t in fig["data"]] == ["", "", "75%", "20%", ""]
+def test_share_slivers_get_no_label_but_keep_their_hover() -> None:
+    rows = [("other", 2.9, "")] + [("other", 6.0, "")] * 150 + [("other", 11.0, "")] * 49
+    fig = gc.share_figure(_share(rows))
+    assert [t["text"][0] for t in fig["data"]] == ["", "", "75%", "24%", ""]
     assert fig["data"][0]["hovertemplate"].startswith("<1% (1)")
-    assert fig["data"][4]["hovertemplate"].startswith("4% (7)")
 
 
-def test_time_in_range_text_rows() -> None:
-    values = np.array([2.9] + [3.5] * 2 + [6.0] * 150 + [11.0] * 40 + [14.5] * 7)
-    text = charts.time_in_range_text(stats.time_in_range(values))
-    assert [row[-1] for row in text.rows] == ["1", "2", "150", "40", "7"]
-    assert [row[2] for row in text.rows] == ["<1%", "1%", "75%", "20%", "4%"]
-    assert text.summary == (
-        "Based on 200 readings: 75% in range (3.9 to 10.0 mmol/L), 2% below and 24% above."
-    )
-    empty = charts.time_in_range_text(stats.time_in_range(np.array([])))
+def test_share_text_without_readings() -> None:
+    empty = gc.share_text(clinical.glucose_share(np.array([], dtype=np.int8)))
     assert empty.summary == "No blood sugar readings in this period."
-    assert [row[-1] for row in empty.rows] == ["0"] * 5
+    assert [row[1] for row in empty.rows] == ["0"] * 5
 
 
-# --- fitting a phone, in the reader's language ------------------------------------------
+# --- fitting a phone, no zoom, in the reader's language ---------------------------------
 
 
 def _all_figures() -> dict[str, dict[str, Any]]:
     times, systolic, diastolic = _bp_sample()
     wtimes, kg = _weight_sample()
-    tir = stats.time_in_range(np.array([2.5, 3.5, 5.0, 6.0, 7.0, 8.0, 9.0, 11.0, 12.0, 15.0]))
+    moments = np.array([m for m, _v in MOMENT_READINGS], dtype=object)
+    mmol = np.array([v for _m, v in MOMENT_READINGS])
     return {
-        "blood_pressure": charts.blood_pressure_figure(times, systolic, diastolic, None, (140, 90)),
+        "blood_pressure": charts.blood_pressure_figure(times, systolic, diastolic, None, NHG),
         "weight": charts.weight_figure(wtimes, kg, 180.0, 85.0),
-        "day_curves": charts.day_curve_overlay_figure(_curves()),
-        "modal_day": charts.modal_day_figure(_modal_with_gap()),
-        "time_in_range": charts.time_in_range_figure(tir),
+        "day_curves": gc.day_curve_overlay_figure(_curves()),
+        "moments": gc.moments_figure(gc.moments_of(mmol, moments)),
+        "share": gc.share_figure(_share(EDGES)),
     }
 
 
-@pytest.mark.parametrize(
-    "name", ["blood_pressure", "weight", "day_curves", "modal_day", "time_in_range"]
-)
+FIGURES = ["blood_pressure", "weight", "day_curves", "moments", "share"]
+
+
+@pytest.mark.parametrize("name", FIGURES)
 def test_figures_have_no_title_inside_and_a_legend_above_the_plot(name: str) -> None:
     """A title inside the figure is cut off on a phone: the page shows it as a heading.
     The legend sits above the plot, so it never covers the tick labels below it."""
@@ -459,9 +685,18 @@ def test_figures_have_no_title_inside_and_a_legend_above_the_plot(name: str) -> 
         assert "label" not in shape or shape["type"] == "rect"  # lines are named in the legend
 
 
-@pytest.mark.parametrize("name", ["day_curves", "modal_day"])
-def test_clock_axis_labels_stay_level_and_fewer_on_a_phone(name: str) -> None:
-    fig = _all_figures()[name]
+@pytest.mark.parametrize("name", FIGURES)
+def test_dragging_never_zooms_away_from_what_the_text_describes(name: str) -> None:
+    layout = _all_figures()[name]["layout"]
+    assert layout["dragmode"] is False
+    axes = [key for key in layout if key.startswith(("xaxis", "yaxis"))]
+    assert axes
+    assert all(layout[key]["fixedrange"] is True for key in axes)
+    assert layout["hovermode"]  # hovering still shows the readings
+
+
+def test_clock_axis_labels_stay_level_and_fewer_on_a_phone() -> None:
+    fig = _all_figures()["day_curves"]
     assert fig["layout"]["xaxis"]["tickangle"] == 0
     assert fig["narrow"]["xaxis.tickangle"] == 0
     assert fig["narrow"]["xaxis.dtick"] == 6 * 3600 * 1000  # 00:00 06:00 12:00 18:00 00:00
@@ -474,33 +709,48 @@ def test_date_axes_keep_few_level_labels_on_a_phone() -> None:
     assert fig["narrow"]["xaxis.nticks"] <= 4
 
 
-def test_chart_words_and_numbers_in_dutch(app: Any) -> None:
+def test_chart_words_and_numbers_in_dutch(app: Flask) -> None:
     """Decimal commas and plain Dutch in the charts and their text alternatives."""
     times, kg = _weight_sample()
     with app.test_request_context("/", headers={"Accept-Language": "nl-NL"}):
         weight = charts.weight_text(times, kg, 180.0, 85.0)
-        assert "BMI 27,3 (overgewicht)." in weight.summary
+        assert "Uw BMI is 27,3: overgewicht." in weight.summary
         assert "88,6 kg" in weight.summary
-        day = charts.day_curve_overlay_figure(_curves())
-        assert day["layout"]["shapes"][0]["name"] == "streefgebied (3,9 tot 10,0)"
+        assert weight.rows[0][-1] == "overgewicht"
+        day = gc.day_curve_overlay_figure(_curves())
+        assert day["layout"]["shapes"][0]["name"] == "streefgebied (4 tot 10)"
+        assert _names(day)[2:] == ["hypo (onder 4)", "erg hoog (boven 15)"]
         bp_times, systolic, diastolic = _bp_sample()
-        bp = charts.blood_pressure_figure(bp_times, systolic, diastolic, None, (140, 90))
+        systolic = systolic.copy()
+        systolic[0] = 190
+        bp = charts.blood_pressure_figure(bp_times, systolic, diastolic, None, NHG)
         assert [s["name"] for s in bp["layout"]["shapes"] if s["type"] == "line"] == [
-            "streefwaarde bovendruk 140",
-            "streefwaarde onderdruk 90",
+            "streefwaarde bovendruk 135",
+            "streefwaarde onderdruk 85",
         ]
-        modal = _modal_with_gap()
-        fig = charts.modal_day_figure(modal)
-        assert _names(fig) == [
-            "de meeste metingen (8 van de 10)",
-            "de middelste helft van de metingen",
-            "middelste waarde",
-        ]
-        text = charts.modal_day_text(modal)
-        assert text.title == "Bloedsuiker per uur van de dag"
+        assert _names(bp)[-1] == "erg hoog (180/110 of hoger)"
+        bp_text = charts.blood_pressure_text(bp_times, systolic, diastolic, NHG)
+        assert "Streefwaarde: onder 135/85 (NHG-streefwaarde voor thuismeting)." in (
+            bp_text.summary
+        )
+        assert bp_text.rows[-1][-1] == "erg hoog (180/110 of hoger)"
+        assert bp_text.caption == "Alle 13 metingen"
+        moments = np.array([m for m, _v in MOMENT_READINGS], dtype=object)
+        mmol = np.array([v for _m, v in MOMENT_READINGS])
+        text = gc.moments_text(gc.moments_of(mmol, moments))
+        assert text.title == "Bloedsuiker per moment van de dag"
+        assert text.rows[0][:3] == ["Nuchter / voor het ontbijt", "4", "6,5"]
+        assert text.rows[0][-1] == "binnen de streefwaarde"
         assert "middelste waarde" in text.summary
-        assert "de meeste metingen (8 van de 10)" in text.summary
-        assert "In 1 van de 24 uren van de dag zijn er minder dan 3 metingen." in text.summary
-        for hard in ("mediaan", "tijdvak", "10-90", "25-75"):
+        for hard in ("mediaan", "percentiel", "kwartiel"):
             assert hard not in text.summary.lower()
-        assert text.rows[8][1] == f"{modal.p50[8]:.1f}".replace(".", ",")
+        share = gc.share_text(_share(EDGES))
+        assert share.title == "Deel van de metingen binnen de streefwaarde"
+        assert "5 van de 14 metingen (36%)" in share.summary
+        assert [row[0] for row in share.rows] == [
+            "hypo (onder 4)",
+            "onder de streefwaarde",
+            "binnen de streefwaarde",
+            "boven de streefwaarde",
+            "erg hoog (boven 15)",
+        ]
