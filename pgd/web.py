@@ -205,7 +205,6 @@ def init_app(app: Flask) -> None:
         from flask_babel import get_locale
 
         from pgd.accounts.passwords import MIN_LENGTH
-
         from pgd.clinical import words as clinical_words
 
         return {

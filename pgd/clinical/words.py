@@ -7,8 +7,10 @@ Dutch through the catalogue. Links go to Thuisarts.nl (a plain link: nothing loa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
 from babel.dates import format_date
 from babel.numbers import get_decimal_symbol
 from flask_babel import get_locale, ngettext
@@ -59,7 +61,8 @@ def number(x: float, decimals: int | None = None) -> str:
 
 
 def pressure(systolic: float, diastolic: float) -> str:
-    return f"{round(systolic)}/{round(diastolic)}"
+    """'143/86', rounded half up as people do."""
+    return f"{math.floor(systolic + 0.5)}/{math.floor(diastolic + 0.5)}"
 
 
 def _link(url: str, topic: str) -> Link:
@@ -139,7 +142,7 @@ def patient(verdict: Verdict, target: BloodPressureTarget | None = None) -> Word
     if code.startswith("bp_"):
         goal = bp_target(target) if target is not None else ""
         value = pressure(v.get("systolic", 0), v.get("diastolic", 0))
-        return _blood_pressure(code, v, value, goal, bp_link)
+        return _blood_pressure(code, v, value, goal, bp_link, target)
     if code.startswith("glucose_"):
         return _glucose(code, v, sugar_link)
     if code.startswith("bmi_"):
@@ -149,7 +152,14 @@ def patient(verdict: Verdict, target: BloodPressureTarget | None = None) -> Word
     return Words(code)
 
 
-def _blood_pressure(code: str, v: dict[str, object], value: str, goal: str, link: Link) -> Words:
+def _blood_pressure(
+    code: str,
+    v: dict[str, object],
+    value: str,
+    goal: str,
+    link: Link,
+    target: BloodPressureTarget | None = None,
+) -> Words:
     alarm_step = _(
         "Sit quietly for 5 minutes and measure again. Is it still 180/110 or higher? "
         "Call your GP practice today. With chest pain, shortness of breath or trouble "
@@ -195,15 +205,23 @@ def _blood_pressure(code: str, v: dict[str, object], value: str, goal: str, link
             link,
         )
     if code == "bp_mean_high":
+        meaning = _(
+            "Your average blood pressure at home was %(value)s. That is higher than %(target)s.",
+            value=value,
+            target=goal,
+        )
+        if target is not None and int(v.get("systolic", 0)) < target.systolic:  # type: ignore[call-overload]
+            # Only the lower number is too high: say so, "143/86 higher than 150/85" puzzles.
+            meaning = _(
+                "Your average blood pressure at home was %(value)s. The upper number is fine, "
+                "but the lower number (%(lower)d) is not below %(limit)d.",
+                value=value,
+                lower=int(v.get("diastolic", 0)),  # type: ignore[call-overload]
+                limit=target.diastolic,
+            )
         return Words(
             _("Your average blood pressure at home is too high."),
-            _(
-                "Your average blood pressure at home was %(value)s. That is higher than "
-                "%(target)s.",
-                value=value,
-                target=goal,
-            )
-            + few,
+            meaning + few,
             _("Measure for another week and discuss it with your practice nurse."),
             _link(THUISARTS_BP_HOME, _("measuring your blood pressure at home")),
         )
@@ -380,3 +398,33 @@ def bp_class_name(cls: int) -> str:
         BP.ABOVE: _("at or above the target"),
         BP.ALARM: _("very high (%(value)s or higher)", value=pressure(*t.BP_ALARM)),
     }[BP(cls)]
+
+
+def reading_mark(kind: str, value: object, target: BloodPressureTarget) -> tuple[str, str] | None:
+    """(status, words) for a reading that needs attention in a list; None for the others.
+
+    Hypos and alarming readings are marked ("alarm"); readings above the target only get
+    a quiet "attention" mark. Weight: no mark per reading (BMI is a trend matter).
+    """
+    from pgd import clinical  # the package imports this module
+
+    if kind == "blood_pressure":
+        cls = clinical.bp_classes(
+            np.array([getattr(value, "systolic", 0)]),
+            np.array([getattr(value, "diastolic", 0)]),
+            target,
+        )[0]
+        if cls == BP.ALARM:
+            return "alarm", bp_class_name(int(cls))
+        if cls == BP.ABOVE:
+            return "attention", bp_class_name(int(cls))
+        return None
+    if kind == "glucose":
+        g = clinical.glucose_class(
+            float(getattr(value, "mmol", 0.0)), str(getattr(value, "moment", "other"))
+        )
+        if g in (G.SEVERE_HYPO, G.HYPO, G.VERY_HIGH):
+            return "alarm", glucose_class_name(int(g))
+        if g in (G.BELOW, G.ABOVE):
+            return "attention", glucose_class_name(int(g))
+    return None

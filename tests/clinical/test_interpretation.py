@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pgd import clinical
-from pgd.clinical import BP, G, Agreement, BloodPressureTarget, Level, Source
+from pgd.clinical import BP, Agreement, BloodPressureTarget, G, Level, Source
 from pgd.clinical import thresholds as t
 
 UNDER_70 = clinical.standard_blood_pressure(60)

@@ -63,10 +63,12 @@ def test_words_in_dutch_and_english(app: Flask) -> None:
             "Uw gemiddelde bloeddruk thuis was 143/86. Dat is hoger dan 135/85."
         )
         assert "praktijkondersteuner" in said.next_step
-        assert said.link is not None and said.link.url.startswith("https://www.thuisarts.nl/")
+        assert said.link is not None
+        assert said.link.url.startswith("https://www.thuisarts.nl/")
         assert words.target_source(target) == "NHG-streefwaarde voor thuismeting"
         hypo = words.patient(clinical.glucose_reading(2.9, "fasting"))
-        assert "2,9" in hypo.meaning and "onder 4" in hypo.meaning
+        assert "2,9" in hypo.meaning
+        assert "onder 4" in hypo.meaning
     with app.test_request_context(headers={"Accept-Language": "en"}):
         said = words.patient(verdict, target)
         assert said.meaning == (
@@ -76,4 +78,24 @@ def test_words_in_dutch_and_english(app: Flask) -> None:
             "NHG target for home measurement, 70 years and older"
         )
         hypo = words.patient(clinical.glucose_reading(2.9, "fasting"))
-        assert "2.9" in hypo.meaning and "below 4" in hypo.meaning
+        assert "2.9" in hypo.meaning
+        assert "below 4" in hypo.meaning
+
+
+def test_when_only_the_lower_number_is_high_the_words_say_so(app: Flask) -> None:
+    older = clinical.standard_blood_pressure(75)
+    verdict = clinical.bp_mean([143] * 6, [86] * 6, older)
+    assert verdict.code == "bp_mean_high"
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        said = words.patient(verdict, older)
+        assert said.meaning == (
+            "Uw gemiddelde bloeddruk thuis was 143/86. De bovendruk is goed, maar de "
+            "onderdruk (86) is niet lager dan 85."
+        )
+
+
+def test_means_round_half_up_as_people_do() -> None:
+    target = clinical.standard_blood_pressure(60)
+    verdict = clinical.bp_mean([146, 147], [80, 81], target)
+    assert (verdict.values["systolic"], verdict.values["diastolic"]) == (147, 81)
+    assert words.pressure(146.5, 80.5) == "147/81"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pgd.goals import progress as pg
-from pgd.goals.metrics import METRICS
+from pgd.goals.metrics import METRICS, column_values
 
 WEIGHT, BP, GLUCOSE = METRICS["weight"], METRICS["blood_pressure"], METRICS["glucose"]
 
@@ -151,7 +151,15 @@ def test_glucose_share_in_range() -> None:
     day = date(2026, 5, 1)
     epoch = np.array([_at(day, h) for h in range(8, 18)], dtype=np.int64)
     mmol = np.array([5.0, 6.0, 7.0, 11.0, 12.0, 3.5, 8.0, 9.0, 10.0, 3.9])
-    assert pg.metric_at(GLUCOSE, epoch, mmol, _at(day, 23)) == pytest.approx(70.0)
+    # At "another moment" the NHG day range is 4 to 10: 3.5 and 3.9 are hypos, 11 and 12
+    # above it; 6 of 10 in range.
+    other = np.array(["other"] * 10, dtype=object)
+    flags = column_values(GLUCOSE, {"mmol": mmol, "moment": other})
+    assert pg.metric_at(GLUCOSE, epoch, flags, _at(day, 23)) == pytest.approx(60.0)
+    # Fasting the range is 4.5 to 8: 9 and 10 are above it too (4 of 10).
+    fasting = np.array(["fasting"] * 10, dtype=object)
+    flags = column_values(GLUCOSE, {"mmol": mmol, "moment": fasting})
+    assert pg.metric_at(GLUCOSE, epoch, flags, _at(day, 23)) == pytest.approx(40.0)
 
 
 # --- days, weeks and DST ----------------------------------------------------------------

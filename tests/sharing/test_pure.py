@@ -55,7 +55,8 @@ def test_blood_pressure_below_the_flag_and_without_an_earlier_period() -> None:
     assert block.flags == []
     assert block.trend is None
     assert block.within_target_pct == 100.0
-    assert block.verdict is not None and block.verdict.code == "bp_mean_ok"
+    assert block.verdict is not None
+    assert block.verdict.code == "bp_mean_ok"
     stricter = clinical.BloodPressureTarget(130, 80, Source.AGREED)
     agreed = summary.blood_pressure(
         epoch, np.array([128.0, 132.0]), np.array([82.0, 84.0]), WINDOW, stricter
@@ -102,7 +103,8 @@ def test_glucose_hypos_are_counted_and_the_share_in_range_follows_the_moment() -
     assert block.flags == [("glucose_low", 2)]
     assert block.within_target_pct == pytest.approx(40.0)
     assert block.trend is None
-    assert block.verdict is not None and block.verdict.code == "glucose_period_hypos"
+    assert block.verdict is not None
+    assert block.verdict.code == "glucose_period_hypos"
 
 
 def test_an_empty_period_has_no_numbers() -> None:
