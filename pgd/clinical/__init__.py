@@ -17,6 +17,7 @@ from pgd.clinical.targets import (
     own_target_ignored,
     patient_blood_pressure,
     standard_blood_pressure,
+    weight_goal_direction,
 )
 from pgd.clinical.verdicts import (
     BP,
@@ -71,6 +72,7 @@ __all__ = [
     "standard_blood_pressure",
     "thresholds",
     "weight_change",
+    "weight_goal_direction",
     "words",
     "worst",
 ]

@@ -109,11 +109,19 @@ class GlucoseRange:
     low: float
     high: float
     high_inclusive: bool
+    nhg: bool = True  # an NHG target (fasting, after a meal) or the general range
 
 
 FASTING = GlucoseRange("fasting", *t.GLUCOSE_FASTING_RANGE, high_inclusive=True)
 AFTER_MEAL = GlucoseRange("after_meal", *t.GLUCOSE_AFTER_MEAL_RANGE, high_inclusive=False)
-GENERAL = GlucoseRange("general", *t.GLUCOSE_GENERAL_RANGE, high_inclusive=True)
+GENERAL = GlucoseRange("general", *t.GLUCOSE_GENERAL_RANGE, high_inclusive=True, nhg=False)
+
+
+def weight_goal_direction(goal_kg: float | None, start_kg: float | None) -> str | None:
+    """Which way the patient's own weight goal aims from where the period started."""
+    if goal_kg is None or start_kg is None or goal_kg == start_kg:
+        return None
+    return "down" if goal_kg < start_kg else "up"
 
 
 def glucose_range(moment: str) -> GlucoseRange:

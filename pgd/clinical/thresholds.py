@@ -18,7 +18,10 @@ HOME_BP_HIGH = (135, 85)  # systolic or diastolic at or above: high
 # NHG M84: for people of 70 and older a systolic target under 150 mmHg is acceptable
 # (individual target, "als < 140 mmHg niet haalbaar is zonder bijwerkingen");
 # Thuisarts.nl hoge bloeddruk: "Bent u 70 jaar of ouder? Dan is een gemiddelde bovendruk
-# van onder de 150 nog goed." The diastolic home limit stays 85.
+# van onder de 150 nog goed." NHG gives 150 as a practice (office) figure; we apply it to
+# the home mean on purpose, as Thuisarts does in its page on measuring at home, so that
+# an older patient is not told "too high" for a mean the GP accepts. The diastolic home
+# limit stays 85.
 OLDER_AGE = 70  # years, from this birthday on
 OLDER_HOME_BP_HIGH = (150, 85)
 
@@ -30,21 +33,25 @@ BP_ALARM = (180, 110)  # a single reading at or above: alarming
 # A mean needs several readings: Thuisarts.nl (zelf meten) asks for two readings in the
 # morning and two in the evening on several days. Fewer than this: "measure more".
 BP_MIN_READINGS_FOR_MEAN = 6
+# A mean is judged as it is shown: whole mmHg, rounded half up (134.5 reads and counts as
+# 135). A patient who reads "135/80" must never be told it is below 135.
 
 # --- glucose, finger prick ---------------------------------------------------------------
-# NHG-Standaard Diabetes mellitus type 2 (M01, 2013/2018; zelfcontrole) and the
-# Diabetesvereniging / Thuisarts.nl "4 is de vloer": below 4.0 mmol/L is a hypo.
+# "Vier is de vloer" (Diabetesvereniging Nederland / Diabetesfonds, used in Dutch
+# diabetes education): below 4.0 mmol/L counts as a hypo for the patient. This is stricter
+# than the NHG M01 definition of hypoglycaemia (below 3.5) and close to the international
+# "level 1" (below 3.9, ADA/EASD 2017): the patient acts before it gets worse.
 GLUCOSE_HYPO = 4.0  # below: hypo
 # International consensus (ADA/EASD 2017, "level 2 hypoglycaemia"): below 3.0 is a
 # serious hypo, marked apart on charts.
-GLUCOSE_SEVERE_HYPO = 3.0  # below: serious hypo
+GLUCOSE_SEVERE_HYPO = 3.0  # below: very low (shown apart)
 # NHG M01, zelfcontrole: streefwaarden nuchter (and before a meal) 4.5 to 8 mmol/L.
 GLUCOSE_FASTING_RANGE = (4.5, 8.0)  # in range: 4.5 <= value <= 8.0
 # NHG M01, zelfcontrole: 2 hours after a meal under 9 mmol/L (lower bound: the hypo limit).
 GLUCOSE_AFTER_MEAL_RANGE = (4.0, 9.0)  # in range: 4.0 <= value < 9.0
-# Bedtime, night and readings without a moment: no moment-specific NHG target; the general
-# day range 4 to 10 mmol/L of the Dutch diabetes education (Diabetesvereniging Nederland,
-# "streefwaarden bij zelfcontrole") and the international 3.9-10 consensus, floored at 4.
+# Bedtime, night and readings without a moment: no moment-specific NHG target. We use the
+# general day range 4 to 10 mmol/L (the international 3.9-10 consensus range, floored at
+# the hypo limit of 4); it is shown as "general range", not as an NHG target.
 GLUCOSE_GENERAL_RANGE = (4.0, 10.0)  # in range: 4.0 <= value <= 10.0
 # Thuisarts.nl diabetes type 2, "Wanneer moet ik de huisarts bellen?": blood sugar above
 # 15 mmol/L (more than once, or while feeling ill): call the practice the same day.

@@ -47,10 +47,13 @@ class Words:
     meaning: str = ""
     next_step: str = ""
     link: Link | None = None
+    urgent: bool = False  # act now: the next step is read before the meaning
 
     @property
-    def sentences(self) -> str:
-        return " ".join(p for p in (self.meaning, self.next_step) if p)
+    def in_order(self) -> tuple[str, ...]:
+        """Headline, then meaning and next step, the step first when it is urgent."""
+        rest = (self.next_step, self.meaning) if self.urgent else (self.meaning, self.next_step)
+        return tuple(p for p in (self.headline, *rest) if p)
 
 
 def number(x: float, decimals: int | None = None) -> str:
@@ -112,6 +115,12 @@ def glucose_moment_group(band: GlucoseRange) -> str:
 def glucose_target_text(moment: str) -> str:
     """'between 4,5 and 8 mmol/L fasting and before a meal (NHG)'."""
     band = glucose_range(moment)
+    if not band.nhg:
+        return _(
+            "%(range)s mmol/L %(moment)s (general range)",
+            range=glucose_range_text(band),
+            moment=glucose_moment_group(band),
+        )
     return _(
         "%(range)s mmol/L %(moment)s (NHG)",
         range=glucose_range_text(band),
@@ -171,10 +180,11 @@ def _blood_pressure(
             _("%(value)s is 180/110 or higher.", value=value),
             alarm_step,
             link,
+            urgent=True,
         )
     if code == "bp_reading_high":
         return Words(
-            _("Your last reading was above your target."),
+            _("Your last reading did not meet your target."),
             _("%(value)s is not below %(target)s.", value=value, target=goal),
             _("One reading says little: the average of several days counts."),
             link,
@@ -205,20 +215,7 @@ def _blood_pressure(
             link,
         )
     if code == "bp_mean_high":
-        meaning = _(
-            "Your average blood pressure at home was %(value)s. That is higher than %(target)s.",
-            value=value,
-            target=goal,
-        )
-        if target is not None and int(v.get("systolic", 0)) < target.systolic:  # type: ignore[call-overload]
-            # Only the lower number is too high: say so, "143/86 higher than 150/85" puzzles.
-            meaning = _(
-                "Your average blood pressure at home was %(value)s. The upper number is fine, "
-                "but the lower number (%(lower)d) is not below %(limit)d.",
-                value=value,
-                lower=int(v.get("diastolic", 0)),  # type: ignore[call-overload]
-                limit=target.diastolic,
-            )
+        meaning = _bp_mean_high_meaning(v, value, goal, target)
         return Words(
             _("Your average blood pressure at home is too high."),
             meaning + few,
@@ -239,19 +236,60 @@ def _blood_pressure(
     return Words(_("No blood pressure readings yet."))
 
 
+def _bp_mean_high_meaning(
+    v: dict[str, object], value: str, goal: str, target: BloodPressureTarget | None
+) -> str:
+    """Which number is too high, in words that are true at the edge ("135 is not below 135")."""
+    upper, lower = int(v.get("systolic", 0)), int(v.get("diastolic", 0))  # type: ignore[call-overload]
+    if target is None:
+        return _("Your average blood pressure at home was %(value)s.", value=value)
+    upper_high, lower_high = upper >= target.systolic, lower >= target.diastolic
+    if upper_high and not lower_high:
+        return _(
+            "Your average blood pressure at home was %(value)s. The lower number is fine, "
+            "but the upper number (%(upper)d) is not below %(limit)d.",
+            value=value,
+            upper=upper,
+            limit=target.systolic,
+        )
+    if lower_high and not upper_high:
+        return _(
+            "Your average blood pressure at home was %(value)s. The upper number is fine, "
+            "but the lower number (%(lower)d) is not below %(limit)d.",
+            value=value,
+            lower=lower,
+            limit=target.diastolic,
+        )
+    if upper > target.systolic and lower > target.diastolic:
+        return _(
+            "Your average blood pressure at home was %(value)s. That is higher than %(target)s.",
+            value=value,
+            target=goal,
+        )
+    return _(
+        "Your average blood pressure at home was %(value)s. That is not below %(target)s.",
+        value=value,
+        target=goal,
+    )
+
+
 def _glucose(code: str, v: dict[str, object], link: Link) -> Words:
     hypo_step = _(
         "Take 15 to 20 grams of fast sugar now (for example 4 to 5 glucose tablets or a "
         "glass of lemonade with sugar). Measure again after 15 minutes."
     )
     if code in {"glucose_hypo", "glucose_severe_hypo"}:
+        # What to do comes first in the patient's view (see Words.urgent).
         meaning = _(
-            "%(value)s mmol/L is below 4: a hypo. Remember: 4 is the floor.",
+            "%(value)s mmol/L is below 4: a hypo.",
             value=number(float(v["mmol"]), 1),  # type: ignore[arg-type]
         )
+        step = hypo_step
         if code == "glucose_severe_hypo":
-            meaning += " " + _("Below 3 is a serious hypo: tell your GP practice about it.")
-        return Words(_("Your blood sugar was too low (a hypo)."), meaning, hypo_step, link)
+            meaning += " " + _("Below 3 is very low.")
+            step += " " + _("Tell your GP practice about it.")
+        step += " " + _("Remember: 4 is the floor.")
+        return Words(_("Your blood sugar was too low (a hypo)."), meaning, step, link, urgent=True)
     if code == "glucose_very_high":
         return Words(
             _("Your blood sugar was very high."),
@@ -372,7 +410,9 @@ def _weight(code: str, v: dict[str, object]) -> Words:
             _("Discuss it with your GP practice."),
         )
     if code == "weight_change":
-        return Words(_("Your weight changed by %(pct)s%%.", pct=pct))
+        if float(v.get("pct", 0.0)) > 0:  # type: ignore[arg-type]
+            return Words(_("Your weight went up by %(pct)s%%.", pct=pct))
+        return Words(_("Your weight went down by %(pct)s%%.", pct=pct))
     return Words(_("Your weight stayed about the same."))
 
 
@@ -382,13 +422,22 @@ def _weight(code: str, v: dict[str, object]) -> Words:
 def glucose_class_name(cls: int) -> str:
     """'hypo (below 4)', 'within the target', ...: a G class in words (never colour alone)."""
     return {
-        G.SEVERE_HYPO: _("serious hypo (below %(value)s)", value=number(t.GLUCOSE_SEVERE_HYPO)),
+        G.SEVERE_HYPO: _(
+            "very low blood sugar (below %(value)s)", value=number(t.GLUCOSE_SEVERE_HYPO)
+        ),
         G.HYPO: _("hypo (below %(value)s)", value=number(t.GLUCOSE_HYPO)),
         G.BELOW: _("below the target"),
         G.IN_RANGE: _("within the target"),
         G.ABOVE: _("above the target"),
         G.VERY_HIGH: _("very high (above %(value)s)", value=number(t.GLUCOSE_VERY_HIGH)),
     }[G(cls)]
+
+
+def glucose_off_target_name(cls: int) -> str:
+    """A ring on the day-curve chart: outside the target for the reading's own moment."""
+    if G(cls) is G.BELOW:
+        return _("below the target for its moment")
+    return _("above the target for its moment")
 
 
 def bp_class_name(cls: int) -> str:

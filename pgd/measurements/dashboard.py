@@ -109,7 +109,7 @@ def weight_card(
     if int(window.sum()) >= 2:
         first = float(kg[window][0])
         days = (int(s.epoch[window][-1]) - int(s.epoch[window][0])) / 86400
-        direction = None if goal_kg is None else ("down" if goal_kg < first else "up")
+        direction = clinical.weight_goal_direction(goal_kg, first)
         change = clinical.weight_change(first, latest, days, direction)
         diff = latest - first
         if abs(diff) < 0.5:
@@ -124,7 +124,8 @@ def weight_card(
             words = cw.patient(change)
             card.lines.append(words.headline)
             card.lines.extend(p for p in (words.meaning, words.next_step) if p)
-        verdicts.append(change)
+        if change.code == "weight_loss_unintended":
+            verdicts.append(change)  # its words are on the card, so it may set the colour
     lead = clinical.worst(*verdicts)
     card.status = lead.status if lead is not None else "neutral"
     return card

@@ -125,18 +125,37 @@ def _hypo_mask(classes: np.ndarray) -> np.ndarray:
     return (classes == G.SEVERE_HYPO) | (classes == G.HYPO)
 
 
+# A reading outside the target for its own moment: ringed, so the general 4-10 band on
+# the day-curve chart never makes it look good (after a meal 9,5 is above the target).
+OFF_TARGET_COLOUR = "#B35806"
+
+
 def _marks(
-    x: np.ndarray | list[Any], y: np.ndarray, classes: np.ndarray, *, horizontal: bool = False
+    x: np.ndarray | list[Any],
+    y: np.ndarray,
+    classes: np.ndarray,
+    *,
+    horizontal: bool = False,
+    off_target: bool = False,
 ) -> list[Figure]:
     """Serious hypos, hypos and very high readings as marker traces of their own: each with
-    a symbol, a colour and a name in the legend (pgd.clinical says which reading is which)."""
+    a symbol, a colour and a name in the legend (pgd.clinical says which reading is which).
+    off_target: readings below or above the target for their moment get a ring too."""
     traces = []
-    for cls, symbol, colour in (
+    kinds = [
         (G.SEVERE_HYPO, "x", SERIOUS_HYPO_COLOUR),
         (G.HYPO, "triangle-down", VERMILION),
         (G.VERY_HIGH, "triangle-up", BLACK),
-    ):
+    ]
+    if off_target:
+        kinds += [
+            (G.ABOVE, "circle-open", OFF_TARGET_COLOUR),
+            (G.BELOW, "circle-open", OFF_TARGET_COLOUR),
+        ]
+    for cls, symbol, colour in kinds:
         name = words.glucose_class_name(cls)
+        if off_target and cls in (G.ABOVE, G.BELOW):
+            name = words.glucose_off_target_name(cls)
         index = np.flatnonzero(classes == cls)
         if index.size > MAX_POINTS // 3:
             index = index[minmax_indices(y[index], MAX_POINTS // 3)]
@@ -150,7 +169,12 @@ def _marks(
             "name": name,
             "x": values if horizontal else xs,
             "y": xs if horizontal else values,
-            "marker": {"symbol": symbol, "size": MARK_SIZE, "color": colour, "line": MARK_LINE},
+            "marker": {
+                "symbol": symbol,
+                "size": MARK_SIZE + (6 if symbol == "circle-open" else 0),
+                "color": colour,
+                "line": {"width": 3, "color": colour} if symbol == "circle-open" else MARK_LINE,
+            },
             "hovertemplate": ("%{x:.1f}" if horizontal else "%{y:.1f}")
             + " mmol/L<extra>"
             + name
@@ -206,10 +230,14 @@ def _clock_axis() -> Figure:
 
 
 def _general_band() -> Figure:
-    """The day's general range (4 to 10) as a green background band, named in the legend."""
+    """The day's general range (4 to 10) as a green background band, named in the legend.
+
+    Not called a target: fasting and after a meal have their own NHG targets, which the
+    table under the chart applies to each reading.
+    """
     general = clinical.glucose_range("other")
     name = _(
-        "target range (%(low)s to %(high)s)",
+        "general day range (%(low)s to %(high)s)",
         low=words.number(general.low),
         high=words.number(general.high),
     )
@@ -246,7 +274,8 @@ def day_curve_overlay_figure(days: list[DayCurve]) -> Figure:
         minutes = np.concatenate([np.asarray(d.minutes, dtype=float) for d in shown])
         mmol = np.concatenate([np.asarray(d.mmol, dtype=float) for d in shown])
         moments = np.concatenate([d.moment_values() for d in shown])
-        data += _marks(_clock(minutes), mmol, clinical.glucose_classes(mmol, moments))
+        classes = clinical.glucose_classes(mmol, moments)
+        data += _marks(_clock(minutes), mmol, classes, off_target=True)
     fig_layout = layout(_("mmol/L"))
     fig_layout["xaxis"] = _clock_axis()
     fig_layout["shapes"] = [_general_band()]
@@ -671,8 +700,8 @@ def share_text(share: clinical.Share, *, for_patient: bool = True) -> ChartText:
     if serious:
         parts.append(
             ngettext(
-                "%(num)d reading was below %(limit)s: a serious hypo.",
-                "%(num)d readings were below %(limit)s: a serious hypo.",
+                "%(num)d reading was below %(limit)s: very low.",
+                "%(num)d readings were below %(limit)s: very low.",
                 serious,
                 limit=words.number(clinical.thresholds.GLUCOSE_SEVERE_HYPO),
             )

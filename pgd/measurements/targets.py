@@ -72,16 +72,16 @@ def agreed_blood_pressure(
 
 
 def append_agreed_blood_pressure(
+    principal: Principal,
     patient_id: uuid.UUID,
-    author_id: uuid.UUID | None,
     target: tuple[int, int],
     agreement: Agreement,
 ) -> None:
-    """Store an agreed target as a new history row (never overwrites).
-
-    The caller has decided that this write is allowed: the care provider's side (a
-    share of blood pressure, logged as its own action) comes with the consult issue.
-    """
+    """Store an agreed target as a new history row (never overwrites), by whoever the
+    sharing policy lets write blood pressure: today the patient (who copies what was
+    agreed at the practice); the care provider's own write (with a share of blood
+    pressure, logged as its own action) comes with the consult issue."""
+    require(principal, patient_id, Kind.BLOOD_PRESSURE, Action.WRITE)
     payload = {
         "s": int(target[0]),
         "d": int(target[1]),
@@ -95,7 +95,7 @@ def append_agreed_blood_pressure(
             id=db.new_id(),
             patient_id=patient_id,
             kind=Kind.BLOOD_PRESSURE.value,
-            author_id=author_id,
+            author_id=principal.id,
             created_at=db.utcnow(),
             payload_sealed=b"",
         )
@@ -104,18 +104,26 @@ def append_agreed_blood_pressure(
         sess.add(row)
 
 
-def resolve(principal: Principal, patient_id: uuid.UUID, today: date | None = None) -> Targets:
-    """Targets for this viewer: the patient's own pages, or a care provider's view."""
+def resolve(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    today: date | None = None,
+    *,
+    blood_pressure: bool = True,
+) -> Targets:
+    """Targets for this viewer: the patient's own pages, or a care provider's view.
+
+    blood_pressure=False: the page shows no blood pressure, so the agreed blood pressure
+    target (sealed under that category) is not opened: a care provider's weight chart
+    reads, and logs, weight only.
+    """
     from pgd.accounts.services import profile_of  # accounts imports measurements
 
     require(principal, patient_id, crypto.Category.PROFILE, Action.READ)
     prefs = settings.get(principal, patient_id)
     age = clinical.age_on(profile_of(patient_id).birth_date, today or _today())
-    agreed = (
-        agreed_blood_pressure(principal, patient_id)
-        if _may_read_bp(principal, patient_id)
-        else None
-    )
+    wanted = blood_pressure and _may_read_bp(principal, patient_id)
+    agreed = agreed_blood_pressure(principal, patient_id) if wanted else None
     standard = clinical.standard_blood_pressure(age)
     if principal.role == "patient":
         own = prefs.bp_target

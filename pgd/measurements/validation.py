@@ -328,4 +328,4 @@ def advice(value: BloodPressure | Weight | Glucose) -> list[Advice]:
 
 
 def _advice_text(said: clinical_words.Words) -> str:
-    return " ".join(p for p in (said.headline, said.meaning, said.next_step) if p)
+    return " ".join(said.in_order)

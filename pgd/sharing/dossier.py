@@ -231,7 +231,7 @@ def pre_consult(
                     s.values["kg"],
                     window,
                     goals_for.height_cm,
-                    _weight_goal_direction(principal, patient_id, s),
+                    _weight_goal(principal, patient_id),
                 )
             else:
                 block = summary.glucose(s.epoch, s.values["mmol"], s.values["moment"], window)
@@ -242,16 +242,11 @@ def pre_consult(
     return dossier
 
 
-def _weight_goal_direction(
-    principal: Principal, patient_id: uuid.UUID, s: measurements.Series
-) -> str | None:
-    """Which way the patient's own weight goal aims ("down"/"up"), when goals are shared."""
+def _weight_goal(principal: Principal, patient_id: uuid.UUID) -> float | None:
+    """The patient's own weight goal (kg), only when goals are shared too."""
     from pgd.goals import services as goals
 
-    goal = goals.weight_goal_line(principal, patient_id)
-    if goal is None or s.n == 0:
-        return None
-    return "down" if goal < float(s.values["kg"][-1]) else "up"
+    return goals.weight_goal_line(principal, patient_id)
 
 
 @dataclass(frozen=True)
@@ -275,7 +270,7 @@ def chart_data(
         series = measurements.series(principal, patient_id, kind, start=start)
         name = accounts.profile_of(patient_id).name
         goal = goals.weight_goal_line(principal, patient_id) if kind == Kind.WEIGHT else None
-        judged = targets.resolve(principal, patient_id)
+        judged = targets.resolve(principal, patient_id, blood_pressure=kind == Kind.BLOOD_PRESSURE)
         shown = [kind.value] if goal is None else [kind.value, crypto.Category.GOALS.value]
         access_log.append(_actor(principal), patient_id, shown, ReadAction.CHART, _address())
     return ChartData(series, name, judged, goal)

@@ -181,7 +181,10 @@ def flag(code: str, amount: float, block: Any = None) -> str:
     if code == "weight_change":
         return _("Weight changed by %(pct)s%% in this period.", pct=pct)
     if code == "weight_loss_unintended":
-        return _("Unplanned weight loss of %(pct)s%% in this period.", pct=pct)
+        return _(
+            "Unplanned weight loss: %(pct)s%% in this period.",
+            pct=format_decimal(abs(amount), format="#,##0.0"),
+        )
     if code == "weight_change_planned":
         return _("Weight changed by %(pct)s%%, as the patient's weight goal plans.", pct=pct)
     return code

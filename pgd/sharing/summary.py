@@ -55,6 +55,8 @@ class Block:
     target_code: str = ""  # "bp", "bmi_healthy", "glucose_by_moment"
     verdict: Verdict | None = None  # the period's verdict (mean, share in range, BMI)
     flags: list[tuple[str, int | float]] = field(default_factory=list)
+    # Worth knowing, but no reason for attention (a weight change the patient planned).
+    notes: list[tuple[str, int | float]] = field(default_factory=list)
 
 
 def _split(epoch: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
@@ -109,10 +111,10 @@ def weight(
     kg: np.ndarray,
     window: Window,
     height_cm: float | None,
-    goal_direction: str | None = None,
+    goal_kg: float | None = None,
 ) -> Block:
-    """goal_direction: "down"/"up" when the patient's own weight goal aims that way (a
-    planned change is no flag); None when there is no goal or goals are not shared."""
+    """goal_kg: the patient's own weight goal when goals are shared (a change towards it
+    is a note, not a flag); None when there is no goal or goals are not shared."""
     block = Block("weight", target_code="bmi_healthy" if height_cm else "")
     now, before = _split(epoch, window)
     w = kg[now]
@@ -127,11 +129,13 @@ def weight(
         block.within_target_pct = 100.0 * clinical.bmi_healthy_count(w, height_cm) / block.n
         block.verdict = clinical.bmi_verdict(clinical.bmi(float(w[-1]), height_cm))
     days = (int(epoch[now][-1]) - int(epoch[now][0])) / 86400
-    change = clinical.weight_change(float(w[0]), float(w[-1]), days, goal_direction)
+    direction = clinical.weight_goal_direction(goal_kg, float(w[0]))
+    change = clinical.weight_change(float(w[0]), float(w[-1]), days, direction)
+    pct = round(float(change.values.get("pct", 0.0)), 1)
     if change.code in ("weight_change", "weight_loss_unintended"):
-        block.flags.append((change.code, round(float(change.values["pct"]), 1)))
-    elif change.code == "weight_change_planned" and abs(float(change.values["pct"])) >= 0.05:
-        block.flags.append(("weight_change_planned", round(float(change.values["pct"]), 1)))
+        block.flags.append((change.code, pct))
+    elif change.code == "weight_change_planned" and pct:
+        block.notes.append(("weight_change_planned", pct))
     return block
 
 

@@ -287,3 +287,37 @@ def test_the_worst_verdict_leads_and_sets_the_colour() -> None:
     assert alarm.status == "alarm"
     assert ok.status == "good"
     assert clinical.worst() is None
+
+
+@pytest.mark.parametrize(
+    ("goal", "start", "direction"),
+    [(80.0, 90.0, "down"), (95.0, 90.0, "up"), (90.0, 90.0, None), (None, 90.0, None)],
+)
+def test_weight_goal_direction_from_the_start_of_the_period(
+    goal: float | None, start: float, direction: str | None
+) -> None:
+    """The patient's card and the POH's summary read the goal's direction the same way:
+    from the first weight of the period, so 90 -> 78 kg with a goal of 80 is planned."""
+    assert clinical.weight_goal_direction(goal, start) == direction
+    planned = clinical.weight_change(90.0, 78.0, 80, clinical.weight_goal_direction(80.0, 90.0))
+    assert planned.code == "weight_change_planned"
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        (([134.4] * 6, [80] * 6), "bp_mean_ok"),  # shows 134/80
+        (([134.5] * 6, [80] * 6), "bp_mean_high"),  # shows 135/80: judged as shown
+        (([120] * 6, [84.4] * 6), "bp_mean_ok"),
+        (([120] * 6, [84.5] * 6), "bp_mean_high"),  # shows 120/85
+    ],
+)
+def test_a_mean_is_judged_as_it_is_shown(
+    values: tuple[list[float], list[float]], code: str
+) -> None:
+    assert clinical.bp_mean(np.array(values[0]), np.array(values[1]), UNDER_70).code == code
+
+
+def test_over_70_edges_149_and_150() -> None:
+    assert clinical.bp_mean(np.array([149] * 6), np.array([80] * 6), FROM_70).code == "bp_mean_ok"
+    assert clinical.bp_mean(np.array([150] * 6), np.array([80] * 6), FROM_70).code == "bp_mean_high"

@@ -99,3 +99,25 @@ def test_means_round_half_up_as_people_do() -> None:
     verdict = clinical.bp_mean([146, 147], [80, 81], target)
     assert (verdict.values["systolic"], verdict.values["diastolic"]) == (147, 81)
     assert words.pressure(146.5, 80.5) == "147/81"
+
+
+def test_words_are_true_at_the_edge(app: Flask) -> None:
+    """135/80 against 135/85: not "higher than 135/85", but "the upper number is not below"."""
+    target = clinical.standard_blood_pressure(60)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        edge = words.patient(clinical.bp_mean([135] * 6, [80] * 6, target), target)
+        assert edge.meaning == (
+            "Your average blood pressure at home was 135/80. The lower number is fine, but "
+            "the upper number (135) is not below 135."
+        )
+        both = words.patient(clinical.bp_mean([135] * 6, [85] * 6, target), target)
+        assert both.meaning.endswith("That is not below 135/85.")
+        higher = words.patient(clinical.bp_mean([150] * 6, [90] * 6, target), target)
+        assert higher.meaning.endswith("That is higher than 135/85.")
+        single = words.patient(clinical.bp_reading(135, 80, target), target)
+        assert single.headline == "Your last reading did not meet your target."
+        assert single.meaning == "135/80 is not below 135/85."
+        general = words.glucose_target_text("bedtime")
+        assert general.endswith("(general range)")
+        assert "NHG" not in general
+        assert words.glucose_target_text("fasting").endswith("(NHG)")

@@ -132,7 +132,9 @@ def test_one_blood_sugar_of_2_9_is_charted_and_called_a_hypo(
     assert day["y"] == [2.9]
     assert "markers" in day["mode"]
     # Below 3: marked as a serious hypo, in the chart and in words in the table.
-    serious = "ernstige hypo (onder 3)" if lang == "nl" else "serious hypo (below 3)"
+    serious = (
+        "zeer lage bloedsuiker (onder 3)" if lang == "nl" else "very low blood sugar (below 3)"
+    )
     marked = [t for t in figure["data"] if t["name"] == serious]
     assert len(marked) == 1
     assert marked[0]["y"] == [2.9]
@@ -223,8 +225,8 @@ def test_share_in_range_counts_each_reading_against_its_moment(
     ]
     assert "3 of the 6 readings (50%) were within the target" in _caption(body)
     nl = _page(client, "/charts/glucose?view=range", "nl")
-    assert "3 van de 6 metingen (50%) waren binnen de streefwaarde" in _caption(nl)
-    assert "Deel van de metingen binnen de streefwaarde" in nl
+    assert "3 van de 6 metingen (50%) waren binnen het streefbereik" in _caption(nl)
+    assert "Deel van de metingen binnen het streefbereik" in nl
 
 
 # --- blood pressure -----------------------------------------------------------------------

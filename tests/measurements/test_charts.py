@@ -216,7 +216,7 @@ def test_blood_pressure_text_names_the_target_with_its_source() -> None:
     text = charts.blood_pressure_text(times, systolic, diastolic, NHG)
     assert text.summary.startswith("13 readings from 3 March to 17 March 2025. ")
     assert "Your average blood pressure at home is too high." in text.summary
-    assert "Your average blood pressure at home was 135/85. That is higher than 135/85." in (
+    assert "Your average blood pressure at home was 135/85. That is not below 135/85." in (
         text.summary
     )
     assert "Target: below 135/85 (NHG target for home measurement)." in text.summary
@@ -372,7 +372,13 @@ def _curves() -> list[gc.DayCurve]:
 def test_day_curve_overlay_one_trace_per_day_on_a_clock_axis() -> None:
     fig = gc.day_curve_overlay_figure(_curves())
     _common_layout(fig["layout"])
-    assert _names(fig) == ["Mon 3 March", "Thu 6 March", "hypo (below 4)", "very high (above 15)"]
+    assert _names(fig) == [
+        "Mon 3 March",
+        "Thu 6 March",
+        "hypo (below 4)",
+        "very high (above 15)",
+        "above the target for its moment",
+    ]
     _raw, parsed = _json(fig)
     assert parsed["data"][0]["x"][0] == "2000-01-01T07:00:00"
     assert parsed["data"][1]["y"] == [5.8, 3.7, 6.2, 16.4, 5.9]
@@ -380,7 +386,7 @@ def test_day_curve_overlay_one_trace_per_day_on_a_clock_axis() -> None:
     assert parsed["layout"]["xaxis"]["range"] == ["2000-01-01T00:00:00", "2000-01-02T00:00:00"]
     (band,) = fig["layout"]["shapes"]
     assert (band["y0"], band["y1"], band["layer"]) == (4.0, 10.0, "below")
-    assert band["name"] == "target range (4 to 10)"
+    assert band["name"] == "general day range (4 to 10)"
     colours = {t["line"]["color"] for t in fig["data"][:2]}
     assert len(colours) == 2
 
@@ -393,6 +399,11 @@ def test_day_curves_mark_hypos_and_very_high_readings() -> None:
     assert (hypo["x"], hypo["y"]) == (["2000-01-01T09:00:00"], [3.7])
     assert (high["x"], high["y"]) == (["2000-01-01T13:30:00"], [16.4])
     assert hypo["marker"]["symbol"] != high["marker"]["symbol"]
+    # Inside the general 4-10 band but above the target for their moment (after a meal:
+    # under 9): ringed, so the band never makes them look good.
+    ringed = _trace(parsed, "above the target for its moment")
+    assert ringed["y"] == [9.8, 11.2]
+    assert ringed["marker"]["symbol"] == "circle-open"
     assert hypo["marker"]["color"] != high["marker"]["color"]
     assert hypo["mode"] == high["mode"] == "markers"
 
@@ -404,13 +415,13 @@ def test_a_day_with_one_reading_is_drawn_as_a_marker() -> None:
     day = parsed["data"][0]
     assert "markers" in day["mode"]
     assert (day["x"], day["y"]) == (["2000-01-01T08:00:00"], [2.9])
-    serious = _trace(parsed, "serious hypo (below 3)")  # marked apart from a hypo
+    serious = _trace(parsed, "very low blood sugar (below 3)")  # marked apart from a hypo
     assert serious["y"] == [2.9]
     assert serious["marker"]["symbol"] not in {"triangle-down", "triangle-up"}
     assert "hypo (below 4)" not in _names(parsed)
     text = gc.day_curve_text([one])
     assert text.rows == [
-        ["Tue 4 March", "08:00", "Fasting (on waking)", "2.9", "serious hypo (below 3)"]
+        ["Tue 4 March", "08:00", "Fasting (on waking)", "2.9", "very low blood sugar (below 3)"]
     ]
     assert text.summary.startswith("1 day, 1 reading. The reading: 2.9 mmol/L. ")
     assert "1 reading was below 4 (a hypo)." in text.summary
@@ -620,7 +631,7 @@ def test_share_in_range_counts_text_and_bar() -> None:
     assert "5 of the 14 readings (36%) were within the target for their moment of the day." in (
         text.summary
     )
-    assert "1 reading was below 3: a serious hypo." in text.summary
+    assert "1 reading was below 3: very low." in text.summary
     assert "between 4.5 and 8 mmol/L fasting and before a meal (NHG)" in text.summary
     assert text.caption == "All 14 readings"
     fig = gc.share_figure(share)
@@ -718,8 +729,12 @@ def test_chart_words_and_numbers_in_dutch(app: Flask) -> None:
         assert "88,6 kg" in weight.summary
         assert weight.rows[0][-1] == "overgewicht"
         day = gc.day_curve_overlay_figure(_curves())
-        assert day["layout"]["shapes"][0]["name"] == "streefgebied (4 tot 10)"
-        assert _names(day)[2:] == ["hypo (onder 4)", "erg hoog (boven 15)"]
+        assert day["layout"]["shapes"][0]["name"] == "algemeen bereik over de dag (4 tot 10)"
+        assert _names(day)[2:] == [
+            "hypo (onder 4)",
+            "erg hoog (boven 15)",
+            "boven het streefbereik voor dat moment",
+        ]
         bp_times, systolic, diastolic = _bp_sample()
         systolic = systolic.copy()
         systolic[0] = 190
@@ -745,7 +760,7 @@ def test_chart_words_and_numbers_in_dutch(app: Flask) -> None:
         for hard in ("mediaan", "percentiel", "kwartiel"):
             assert hard not in text.summary.lower()
         share = gc.share_text(_share(EDGES))
-        assert share.title == "Deel van de metingen binnen de streefwaarde"
+        assert share.title == "Deel van de metingen binnen het streefbereik"
         assert "5 van de 14 metingen (36%)" in share.summary
         assert [row[0] for row in share.rows] == [
             "hypo (onder 4)",

@@ -387,8 +387,8 @@ def test_dashboard_plain_language(patient: FlaskClient) -> None:
     assert "between 4.5 and 8 mmol/L fasting and before a meal (NHG)" in home
     patient.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
     dutch = patient.get("/home").get_data(as_text=True)
-    assert "1 van uw 2 metingen (50%) waren binnen de streefwaarde" in dutch
-    assert "tussen 4,5 en 8 mmol/L nuchter en voor het eten (NHG)" in dutch
+    assert "1 van uw 2 metingen (50%) waren binnen het streefbereik" in dutch
+    assert "tussen 4,5 en 8 mmol/L nuchter en voor de maaltijd (NHG)" in dutch
 
 
 def test_local_times_follow_daylight_saving() -> None:

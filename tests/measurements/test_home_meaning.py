@@ -148,7 +148,7 @@ def test_an_agreed_target_is_named_with_who_and_when(
     _add(app, user, [BloodPressure(145, 80)] * 6)
     with app.test_request_context():
         targets.append_agreed_blood_pressure(
-            user.id, None, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
+            user, user.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
         )
         assert targets.resolve(user, user.id).blood_pressure.pair == (140, 90)
     login(client, "patient@example.nl")

@@ -56,3 +56,14 @@ def test_format_number(app: Flask) -> None:
         assert validation.format_number(1000.0) == "1000"  # no thousands separator
         assert validation.format_number(2.8, 1) == "2,8"
         assert validation.format_number(7.0, 1) == "7,0"
+
+
+def test_urgent_advice_says_what_to_do_first(app: Flask) -> None:
+    """A hypo on saving: the headline, then the action, then what the number means."""
+    with app.test_request_context("/", headers={"Accept-Language": "nl-NL"}):
+        text = validation.advice(Glucose(2.9, "fasting"))[0].text
+        assert text.startswith("Uw bloedsuiker was te laag (een hypo). Neem nu 15 tot 20 gram")
+        assert text.index("Neem nu") < text.index("2,9 mmol/L is onder 4")
+        assert "Vertel het aan uw huisartsenpraktijk." in text  # below 3: very low
+        assert validation.advice(Glucose(3.5, "fasting"))[0].level == "urgent"
+        assert "Vertel het" not in validation.advice(Glucose(3.5, "fasting"))[0].text

@@ -82,7 +82,7 @@ def test_an_agreed_target_is_named_with_who_and_when_on_the_clinicians_chart(
     patient = _patient_with_pressures(app, create_patient)
     with app.test_request_context():
         targets.append_agreed_blood_pressure(
-            patient.id, None, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
+            patient, patient.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
         )
     clinician = create_clinician()
     make_grant(patient, clinician, categories=("blood_pressure",))
@@ -119,3 +119,33 @@ def test_the_clinicians_glucose_charts_mark_the_hypo(
     assert "your" not in _caption(share).lower()
     # The tabs stay on the clinician's pages.
     assert f'href="{base}?view=moments' in share
+
+
+def test_a_weight_chart_does_not_open_the_blood_pressure_target(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+    monkeypatch: Any,
+) -> None:
+    """The weight chart is logged as a weight read: it must read nothing else (not even the
+    agreed blood pressure target, which is sealed under blood pressure)."""
+    patient = _patient_with_pressures(app, create_patient)
+    add_readings(app, patient)
+    with app.test_request_context():
+        targets.append_agreed_blood_pressure(
+            patient, patient.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
+        )
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure", "weight"))
+    web = verified_client(clinician)
+
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("the weight chart opened the blood pressure target")
+
+    monkeypatch.setattr(targets, "agreed_blood_pressure", refuse)
+    assert web.get(f"/clinician/patients/{patient.id}/charts/weight").status_code == 200
+    monkeypatch.undo()
+    page = web.get(f"/clinician/patients/{patient.id}/charts/blood-pressure")
+    assert "140/90" in page.get_data(as_text=True)  # the blood pressure chart does read it

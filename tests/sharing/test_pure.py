@@ -88,10 +88,13 @@ def test_weight_change_flag_and_bmi_target() -> None:
     steady = summary.weight(epoch, np.array([90.0, 90.0, 89.0, 88.0]), WINDOW, None)
     assert steady.flags == []  # -2.2 % is not more than 3 %
     assert steady.within_target_pct is None
-    planned = summary.weight(epoch, kg, WINDOW, 190.0, goal_direction="down")
-    assert planned.flags == [("weight_change_planned", -3.4)]  # a planned loss: no alarm
-    against = summary.weight(epoch, kg, WINDOW, 190.0, goal_direction="up")
+    # The patient's own goal of 80 kg: losing from 90 is the plan, a note and no flag.
+    planned = summary.weight(epoch, kg, WINDOW, 190.0, goal_kg=80.0)
+    assert planned.flags == []
+    assert planned.notes == [("weight_change_planned", -3.4)]
+    against = summary.weight(epoch, kg, WINDOW, 190.0, goal_kg=95.0)
     assert against.flags == [("weight_change", -3.4)]
+    assert against.notes == []
 
 
 def test_glucose_hypos_are_counted_and_the_share_in_range_follows_the_moment() -> None:
