@@ -265,7 +265,11 @@ def glucose_context(
             if mask.any():
                 curves.append(
                     glucose_charts.DayCurve(
-                        d.strftime("%d-%m-%Y"), minutes[mask], mmol[mask], moments[mask]
+                        # "za 28 nov 2026" / "Sat 28 Nov 2026": the reader's language
+                        format_date(d, "EEE d MMM y"),
+                        minutes[mask],
+                        mmol[mask],
+                        moments[mask],
                     )
                 )
             else:

@@ -177,16 +177,17 @@ def flag(code: str, amount: float, block: Any = None) -> str:
             int(amount),
             limit=cw.number(clinical.thresholds.GLUCOSE_HYPO, 1),
         )
-    pct = format_decimal(amount, format="+#,##0.0;-#,##0.0")
+    size = format_decimal(abs(amount), format="#,##0.0")
     if code == "weight_change":
-        return _("Weight changed by %(pct)s%% in this period.", pct=pct)
+        if amount < 0:
+            return _("Weight went down by %(pct)s%% in this period.", pct=size)
+        return _("Weight went up by %(pct)s%% in this period.", pct=size)
     if code == "weight_loss_unintended":
-        return _(
-            "Unplanned weight loss: %(pct)s%% in this period.",
-            pct=format_decimal(abs(amount), format="#,##0.0"),
-        )
+        return _("Unplanned weight loss: %(pct)s%% in this period.", pct=size)
     if code == "weight_change_planned":
-        return _("Weight changed by %(pct)s%%, as the patient's weight goal plans.", pct=pct)
+        if amount < 0:
+            return _("Weight went down by %(pct)s%%, as the patient's weight goal plans.", pct=size)
+        return _("Weight went up by %(pct)s%%, as the patient's weight goal plans.", pct=size)
     return code
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -128,7 +129,9 @@ def test_one_blood_sugar_of_2_9_is_charted_and_called_a_hypo(
     today = moment.date().isoformat()
     assert re.search(rf'name="day" value="{today}" checked', body)
     figure = _figure(body)
-    (day,) = [t for t in figure["data"] if t["name"] == moment.strftime("%d-%m-%Y")]
+    # The day is named in the reader's language ("za 28 nov 2026", "Sat 28 Nov 2026").
+    label = format_date(moment.date(), "EEE d MMM y", locale=lang)
+    (day,) = [t for t in figure["data"] if t["name"] == label]
     assert day["y"] == [2.9]
     assert "markers" in day["mode"]
     # Below 3: marked as a serious hypo, in the chart and in words in the table.

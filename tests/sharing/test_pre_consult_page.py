@@ -72,7 +72,7 @@ def test_the_summary_shows_counts_trend_target_and_flags_for_3_months_by_default
 
     weight = _section(page, "weight")
     assert _readings(3) in weight
-    assert "Weight changed by -4.0% in this period." in weight
+    assert "Weight went down by 4.0% in this period." in weight
 
     month = verified_client(clinician).get(f"/clinician/patients/{patient.id}?period=1m")
     text = month.get_data(as_text=True)
