@@ -86,7 +86,9 @@ def layout(y_title: str, x_range: XRange | None = None) -> Figure:
         xaxis["autorange"] = False
     return {
         "font": {"size": 16},
-        "hoverlabel": {"font": {"size": 16}},
+        # namelength -1: the whole series name in the hover ("Bovendruk (systolisch)"),
+        # not plotly's default cut after 15 characters.
+        "hoverlabel": {"font": {"size": 16}, "namelength": -1},
         "hovermode": "x unified",
         "dragmode": False,
         "autosize": True,

@@ -68,6 +68,7 @@ def _common_layout(layout: dict[str, Any]) -> None:
     assert layout["font"]["size"] >= 16
     assert layout["autosize"] is True
     assert layout["hovermode"] in {"x unified", "y unified"}
+    assert layout["hoverlabel"]["namelength"] == -1  # names are never cut in the hover
 
 
 # --- JSON size for long histories -------------------------------------------------------
