@@ -154,6 +154,12 @@ def bmi_category(value: float) -> str:
     return BMI_CATEGORIES[-1]
 
 
+def bmi_weight_edges(height_cm: float) -> tuple[float, ...]:
+    """The weights (kg) at each BMI edge (18.5 / 25 / 30 / 35 / 40) for this height."""
+    square = (height_cm / 100.0) ** 2
+    return tuple(edge * square for edge in t.BMI_EDGES)
+
+
 def healthy_weight_range(height_cm: float) -> tuple[float, float]:
     """The weights (kg) with a healthy BMI (18.5 to under 25) for this height."""
     square = (height_cm / 100.0) ** 2

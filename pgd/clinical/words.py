@@ -56,11 +56,22 @@ class Words:
         return tuple(p for p in (self.headline, *rest) if p)
 
 
-def number(x: float, decimals: int | None = None) -> str:
-    """'7,4' in Dutch and '7.4' in English; whole numbers stay whole ('8', not '8,0')."""
-    text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
+def decimal_sign() -> str:
+    """',' when the reader's language is Dutch, '.' in English and outside a request."""
     locale = get_locale()
-    return text.replace(".", get_decimal_symbol(locale) if locale is not None else ".")
+    return get_decimal_symbol(locale) if locale is not None else "."
+
+
+def number(x: float, decimals: int | None = None) -> str:
+    """A number in the reader's language: '7,4' in Dutch, '7.4' in English.
+
+    Whole numbers stay whole ("40", not "40,0"); no thousands separator, so "1000" can
+    never be read as "1,000" (one) in the other language. ``decimals`` fixes the number
+    of decimals ("2,8"). The one way the app writes a number in words (also
+    pgd.measurements.validation.format_number).
+    """
+    text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
+    return text.replace(".", decimal_sign())
 
 
 def pressure(systolic: float, diastolic: float) -> str:

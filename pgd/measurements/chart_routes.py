@@ -188,13 +188,15 @@ def _iso_days(raw: list[str]) -> list[date]:
     """Days asked for (?day=2026-03-01&day=...), at most MAX_OVERLAY_DAYS; no date: skipped."""
     days: list[date] = []
     for value in raw:
+        if len(days) == glucose_charts.MAX_OVERLAY_DAYS:
+            break  # a long query string is not read further
         try:
             picked = date.fromisoformat(value)
         except ValueError:
             continue
         if picked not in days:
             days.append(picked)
-    return days[: glucose_charts.MAX_OVERLAY_DAYS]
+    return days
 
 
 def _day_label(d: date, count: int) -> str:

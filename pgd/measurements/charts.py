@@ -167,8 +167,12 @@ def short(value: float) -> str:
 
 
 def pct(value: float) -> str:
-    """Whole percentages, but never hide a rare low behind '0%'."""
-    return "<1%" if 0 < value < 1 else f"{value:.0f}%"
+    """Whole percentages, but never hide a rare reading behind '0%' or '100%'."""
+    if 0 < value < 1:
+        return "<1%"
+    if 99 < value < 100:
+        return ">99%"
+    return f"{value:.0f}%"
 
 
 def locale() -> Locale:
@@ -444,8 +448,7 @@ def weight_figure(
         if height_cm:
             # The weights at each BMI edge for this height; bands are clipped to the
             # visible range so their labels stay on screen.
-            square = (height_cm / 100.0) ** 2
-            edges = [low, *(edge * square for edge in clinical.thresholds.BMI_EDGES), high]
+            edges = [low, *clinical.bmi_weight_edges(height_cm), high]
             for i, category in enumerate(BMI_CATEGORIES):
                 y0, y1 = max(edges[i], low), min(edges[i + 1], high)
                 if y1 > y0:

@@ -96,10 +96,3 @@ def downsample_minmax(
         return x, y
     keep = minmax_indices(y, max_points)
     return x[keep], y[keep]
-
-
-def change_percent(before: float | None, after: float | None) -> float | None:
-    """Relative change for trend lines; None when there is nothing sound to compare."""
-    if before is None or after is None or before == 0:
-        return None
-    return (after - before) / before * 100.0

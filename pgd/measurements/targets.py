@@ -19,7 +19,7 @@ from pgd.clinical import Agreement, BloodPressureTarget, Source
 from pgd.measurements import settings
 from pgd.measurements.models import AgreedTarget, Kind
 from pgd.measurements.validation import LOCAL
-from pgd.sharing.policy import Action, Principal, require
+from pgd.sharing.policy import Action, Principal, allowed, require
 
 TABLE = "agreed_targets"
 
@@ -28,9 +28,7 @@ TABLE = "agreed_targets"
 class Targets:
     """Everything a page needs to judge this patient's values, for this viewer."""
 
-    age: int | None
     blood_pressure: BloodPressureTarget  # what the values are judged against
-    standard_blood_pressure: BloodPressureTarget  # the NHG value for the age
     own_blood_pressure: tuple[int, int] | None  # the patient's own (patient's pages only)
     own_ignored: bool  # the patient's own target is looser than the clinical one
     height_cm: float | None
@@ -122,30 +120,19 @@ def resolve(
     require(principal, patient_id, crypto.Category.PROFILE, Action.READ)
     prefs = settings.get(principal, patient_id)
     age = clinical.age_on(profile_of(patient_id).birth_date, today or _today())
-    wanted = blood_pressure and _may_read_bp(principal, patient_id)
+    wanted = blood_pressure and allowed(principal, patient_id, Kind.BLOOD_PRESSURE, Action.READ)
     agreed = agreed_blood_pressure(principal, patient_id) if wanted else None
-    standard = clinical.standard_blood_pressure(age)
     if principal.role == "patient":
         own = prefs.bp_target
         return Targets(
-            age=age,
             blood_pressure=clinical.patient_blood_pressure(age, agreed, own),
-            standard_blood_pressure=standard,
             own_blood_pressure=own,
             own_ignored=clinical.own_target_ignored(age, agreed, own),
             height_cm=prefs.height_cm,
         )
     return Targets(
-        age=age,
         blood_pressure=clinical.clinical_blood_pressure(age, agreed),
-        standard_blood_pressure=standard,
         own_blood_pressure=None,
         own_ignored=False,
         height_cm=prefs.height_cm,
     )
-
-
-def _may_read_bp(principal: Principal, patient_id: uuid.UUID) -> bool:
-    from pgd.sharing.policy import decide
-
-    return decide(principal, patient_id, Kind.BLOOD_PRESSURE, Action.READ) is not None

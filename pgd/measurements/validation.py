@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_decimal_symbol
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -70,21 +68,9 @@ def parse_number(raw: object) -> float | None:
     return float(text.replace(",", "."))
 
 
-def decimal_sign() -> str:
-    """',' when the reader's language is Dutch, '.' in English and outside a request."""
-    locale = get_locale()
-    return get_decimal_symbol(locale) if locale is not None else "."
-
-
-def format_number(x: float, decimals: int | None = None) -> str:
-    """A number for a message in the reader's language: 0,5 and 82,5 in Dutch, 0.5 in English.
-
-    Whole numbers stay whole ("40", not "40,0"); no thousands separator, so "1000" can
-    never be read as "1,000" (one) in the other language. ``decimals`` fixes the
-    number of decimals ("2,8").
-    """
-    text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
-    return text.replace(".", decimal_sign())
+# One way to write a number for the reader, shared with pgd.clinical's words.
+decimal_sign = clinical_words.decimal_sign
+format_number = clinical_words.number
 
 
 _EXAMPLES = {

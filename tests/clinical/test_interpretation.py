@@ -11,6 +11,7 @@ import pytest
 from pgd import clinical
 from pgd.clinical import BP, Agreement, BloodPressureTarget, G, Level, Source
 from pgd.clinical import thresholds as t
+from pgd.clinical.targets import BMI_CATEGORIES
 
 UNDER_70 = clinical.standard_blood_pressure(60)
 FROM_70 = clinical.standard_blood_pressure(70)
@@ -321,3 +322,10 @@ def test_a_mean_is_judged_as_it_is_shown(
 def test_over_70_edges_149_and_150() -> None:
     assert clinical.bp_mean(np.array([149] * 6), np.array([80] * 6), FROM_70).code == "bp_mean_ok"
     assert clinical.bp_mean(np.array([150] * 6), np.array([80] * 6), FROM_70).code == "bp_mean_high"
+
+
+def test_bmi_weight_edges_match_the_categories() -> None:
+    edges = clinical.bmi_weight_edges(180.0)
+    assert [round(e, 1) for e in edges] == [59.9, 81.0, 97.2, 113.4, 129.6]
+    for edge, above in zip(edges, BMI_CATEGORIES[1:], strict=True):
+        assert clinical.bmi_category(clinical.bmi(edge + 0.01, 180.0)) == above

@@ -175,9 +175,16 @@ def test_the_day_picker_offers_every_day_with_a_reading_month_by_month(
     assert re.search(rf'name="day" value="{old.isoformat()}" checked', older)
     assert [r[3] for r in _rows(older)] == ["7.7"]
     assert _table_caption(older) == "The only reading on the chosen days"
+    assert f'value="{recent.isoformat()}"' not in older  # only that month's days listed
     # A day without readings says so instead of showing nothing.
     none = _page(client, "/charts/glucose?view=day&day=2001-02-03")
     assert "No readings on 3 February 2001." in _caption(none)
+    # At most 7 days are read from the address; a repeated day counts once.
+    asked = "&".join(f"day=2001-02-0{d}" for d in (1, 1, 2, 3, 4, 5, 6, 7, 8, 9))
+    many = _caption(_page(client, f"/charts/glucose?view=day&{asked}"))
+    assert "1 February 2001" in many
+    assert "7 February 2001" in many
+    assert "8 February 2001" not in many
 
 
 def test_blood_sugar_by_moment_of_the_day(

@@ -770,3 +770,11 @@ def test_chart_words_and_numbers_in_dutch(app: Flask) -> None:
             "boven de streefwaarde",
             "erg hoog (boven 15)",
         ]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.0, "0%"), (0.4, "<1%"), (1.0, "1%"), (99.0, "99%"), (99.6, ">99%"), (100.0, "100%")],
+)
+def test_a_rare_reading_is_never_hidden_behind_0_or_100_percent(value: float, shown: str) -> None:
+    assert charts.pct(value) == shown

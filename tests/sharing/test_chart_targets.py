@@ -145,7 +145,9 @@ def test_a_weight_chart_does_not_open_the_blood_pressure_target(
         raise AssertionError("the weight chart opened the blood pressure target")
 
     monkeypatch.setattr(targets, "agreed_blood_pressure", refuse)
-    assert web.get(f"/clinician/patients/{patient.id}/charts/weight").status_code == 200
+    weight = web.get(f"/clinician/patients/{patient.id}/charts/weight")
+    assert weight.status_code == 200
+    assert "140/90" not in weight.get_data(as_text=True)
     monkeypatch.undo()
     page = web.get(f"/clinician/patients/{patient.id}/charts/blood-pressure")
     assert "140/90" in page.get_data(as_text=True)  # the blood pressure chart does read it
