@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.widgets import TextInput
@@ -13,10 +14,12 @@ from wtforms.widgets import TextInput
 _DATE_PATTERNS = (
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
     (re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$"), ("d", "m", "y")),
-    # Digits only (a phone's number keypad): 14031950. Six digits stay refused: 140350
-    # could be 14-03-1950 or 2050.
+    # Digits only (a phone's number keypad): 14031950. Six digits are refused, not
+    # guessed: 140350 could be 1950 or 2050, and 281126 read year first is 26-11-2028;
+    # a misread date files a reading on the wrong day. date_problem() suggests the year.
     (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), ("d", "m", "y")),
 )
+_SIX_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})$")
 
 
 def parse_date(text: str) -> date | None:
@@ -31,6 +34,31 @@ def parse_date(text: str) -> date | None:
             except ValueError:
                 return None
     return None
+
+
+def date_problem(text: str, example: str = "14-03-2026") -> str:
+    """What to say about a date parse_date could not read: what is allowed, and for six
+    digits the full date we think was meant."""
+    six = _SIX_DIGITS.match(text.strip())
+    if six:
+        day, month, year = (int(x) for x in six.groups())
+        # This century, unless that lies in the future (a birth date: 140350 is 1950).
+        century = 2000 if 2000 + year <= date.today().year else 1900
+        try:
+            meant = date(century + year, month, day)
+        except ValueError:
+            meant = None
+        if meant is not None:
+            return _(
+                "Did you mean %(day)s? Then write the year in full: %(digits)s.",
+                day=meant.strftime("%d-%m-%Y"),
+                digits=meant.strftime("%d%m%Y"),
+            )
+    return _(
+        "Write the date as day-month-year, for example %(example)s or %(digits)s.",
+        example=example,
+        digits=example.replace("-", ""),
+    )
 
 
 class ForgivingDateField(Field):
@@ -60,5 +88,5 @@ class ForgivingDateField(Field):
         parsed = parse_date(self.raw)
         if parsed is None:
             self.data = None
-            raise ValueError(_l("Write the date as day-month-year, for example 14-03-1950."))
+            raise ValueError(date_problem(self.raw, example="14-03-1950"))
         self.data = parsed

@@ -71,7 +71,12 @@ BAD_INPUT = [
     ("birth_date", {"birth_date": "31-02-1950"}, "day-month-year"),
     ("birth_date", {"birth_date": "morgen"}, "day-month-year"),
     ("birth_date", {"birth_date": "31021950"}, "day-month-year"),  # digits, no such day
-    ("birth_date", {"birth_date": "140350"}, "day-month-year"),  # 6 digits: which century?
+    # 6 digits: refused, and the full date meant is suggested (1950, not 2050).
+    (
+        "birth_date",
+        {"birth_date": "140350"},
+        "Did you mean 14-03-1950? Then write the year in full: 14031950.",
+    ),
     ("birth_date", {"birth_date": "01-01-2999"}, "cannot be in the future"),
 ]
 

@@ -10,9 +10,10 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 
+from pgd.forms import date_problem, parse_date
 from pgd.goals.data import GoalData, GoalKind, Mode
 from pgd.goals.metrics import METRICS
-from pgd.measurements.validation import Invalid, day_problem, number_in_range, parse_day
+from pgd.measurements.validation import Invalid, number_in_range
 
 TEXT_MAX = 200
 WHY_MAX = 500
@@ -40,9 +41,9 @@ def _day(errors: dict[str, str], name: str, raw: object, *, required: bool) -> d
         if required:
             errors[name] = _("Fill in the date.")
         return None
-    parsed = parse_day(text)  # the measurements' rule: 14-03-2026, 14032026, ...
+    parsed = parse_date(text)  # one rule for every date: 14-03-2026, 14032026, ...
     if parsed is None:
-        errors[name] = day_problem(text)
+        errors[name] = date_problem(text)
     elif parsed < EARLIEST_START:
         errors[name] = _(
             "Check the year: this date is too long ago. Use a date from %(year)d on.",

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from pgd import clinical
 from pgd.clinical import words as clinical_words
+from pgd.forms import date_problem, parse_date
 from pgd.measurements.values import (
     MGDL_PER_MMOL,
     Arm,
@@ -218,49 +219,9 @@ def taken_at(when: datetime, now: datetime | None = None) -> datetime:
     return when
 
 
-_EIGHT_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{4})$")
-_SIX_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})$")
-# 8:15, 08.15, 0815, 815 and 8: the hour is one or two digits, the minutes two.
+# 8:15, 08.15, 0815, 815 and 8: the hour is one or two digits, the minutes two ("8:" is
+# refused: a colon promises minutes).
 _CLOCK = re.compile(r"^([0-9]{1,2})(?::?([0-9]{2}))?$")
-
-
-def parse_day(text: str) -> date | None:
-    """A day typed by a person: what pgd.forms.parse_date reads, and digits only.
-
-    Eight digits are day, month and year (28112026 → 28-11-2026), so a phone's number
-    pad is enough. Six digits (281126) are refused, not guessed: 26-11-2028 written
-    year first looks the same, and a misread date files a reading on the wrong day;
-    day_problem() then suggests the full year.
-    """
-    from pgd.forms import parse_date
-
-    text = text.strip()
-    digits = _EIGHT_DIGITS.match(text)
-    if digits is None:
-        return parse_date(text)
-    day, month, year = (int(x) for x in digits.groups())
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def day_problem(text: str) -> str:
-    """What to say about a day parse_day could not read."""
-    six = _SIX_DIGITS.match(text.strip())
-    if six:
-        day, month, year = (int(x) for x in six.groups())
-        try:
-            meant = date(2000 + year, month, day)
-        except ValueError:
-            meant = None
-        if meant is not None:
-            return _(
-                "Did you mean %(day)s? Then write the year in full: %(digits)s.",
-                day=meant.strftime("%d-%m-%Y"),
-                digits=meant.strftime("%d%m%Y"),
-            )
-    return _("Write the date as day-month-year, for example 14-03-2026 or 14032026.")
 
 
 def local_datetime(day: object, clock: object) -> datetime:
@@ -273,9 +234,9 @@ def local_datetime(day: object, clock: object) -> datetime:
     if not day_text:
         errors["date"] = _("Fill in the date.")
     else:
-        parsed_day = parse_day(day_text)
+        parsed_day = parse_date(day_text)
         if parsed_day is None:
-            errors["date"] = day_problem(day_text)
+            errors["date"] = date_problem(day_text)
     clock_text = str(clock or "").strip().replace(".", ":")
     match = _CLOCK.match(clock_text)
     if not clock_text:
