@@ -40,6 +40,7 @@ from pgd.measurements.charts import (
     pct,
     sentences,
 )
+from pgd.measurements.forms import DAY_CURVE_SLOTS, moment_choices
 from pgd.measurements.stats import GroupStats, downsample_minmax, group_percentiles, minmax_indices
 
 MAX_OVERLAY_DAYS = 7  # days in one overlay; the day picker allows no more
@@ -75,34 +76,19 @@ HALF_MIN_COUNT = 4  # fewer readings at a moment: no "middle half" (it would say
 
 
 def _group_labels() -> list[str]:
-    """Names of the moments, in the request's language (the forms' words)."""
-    return [
-        _("Fasting / before breakfast"),
-        _("After breakfast"),
-        _("Before lunch"),
-        _("After lunch"),
-        _("Before dinner"),
-        _("After dinner"),
-        _("At bedtime"),
-        _("During the night"),
-        _("Another moment"),
+    """Names of the moment groups, in the request's language: the day-curve form's words
+    (pgd.measurements.forms), then the night and other moments as the glucose form names
+    them."""
+    choices = _moment_labels()
+    return [str(label) for _slot, _time, label in DAY_CURVE_SLOTS] + [
+        choices["night"],
+        choices["other"],
     ]
 
 
 def _moment_labels() -> dict[str, str]:
     """One reading's moment in words, as the glucose form names it."""
-    return {
-        "fasting": _("Fasting (on waking)"),
-        "before_breakfast": _("Before breakfast"),
-        "after_breakfast": _("After breakfast"),
-        "before_lunch": _("Before lunch"),
-        "after_lunch": _("After lunch"),
-        "before_dinner": _("Before dinner"),
-        "after_dinner": _("After dinner"),
-        "bedtime": _("At bedtime"),
-        "night": _("During the night"),
-        "other": _("Another moment"),
-    }
+    return {value: str(label) for value, label in moment_choices()}
 
 
 def moment_groups(moments: np.ndarray) -> np.ndarray:
@@ -176,7 +162,9 @@ def _marks(
                 "line": {"width": 3, "color": colour} if symbol == "circle-open" else MARK_LINE,
             },
             "hovertemplate": ("%{x:.1f}" if horizontal else "%{y:.1f}")
-            + " mmol/L<extra>"
+            + " "
+            + _("mmol/L")
+            + "<extra>"
             + name
             + "</extra>",
             "cliponaxis": False,
@@ -440,7 +428,7 @@ def moments_figure(m: Moments) -> Figure:
     low = np.array([r.low for r in ranges])
     high = np.array([r.high for r in ranges])
     targets = [
-        words.glucose_range_text(r) + " mmol/L" for r in ranges
+        words.glucose_range_text(r) + " " + _("mmol/L") for r in ranges
     ]  # hover: the moment's target
     idx = np.array(listed)
     counts = st.counts[idx]
@@ -489,11 +477,12 @@ def moments_figure(m: Moments) -> Figure:
             "name": _("middle value"),
             "x": c(np.round(st.p50[idx], 1)),
             "y": names,
-            "customdata": c(counts),
+            # "1 reading" / "3 readings": the plural is chosen here, per moment.
+            "customdata": [ngettext("%(num)d reading", "%(num)d readings", int(n)) for n in counts],
             "marker": {"symbol": "line-ns", "size": 26, "line": {"color": BLACK, "width": 4}},
-            "hovertemplate": "%{x:.1f} mmol/L ("
-            + _("%(count)s readings", count="%{customdata}")
-            + ")<extra>"
+            "hovertemplate": "%{x:.1f} "
+            + _("mmol/L")
+            + " (%{customdata})<extra>"
             + _("middle value")
             + "</extra>",
         },

@@ -565,6 +565,8 @@ def test_moments_figure_one_row_per_moment_with_its_target() -> None:
     assert half["x"][1] is None  # one reading: no middle half
     assert middle["x"][:2] == [6.5, 8.0]
     assert middle["x"][2] is None  # before lunch: no readings
+    assert middle["customdata"][1] == "1 reading"  # the plural is chosen per moment
+    assert middle["customdata"][2] == "0 readings"
     hypo = _trace(parsed, "hypo (below 4)")
     assert (hypo["x"], hypo["y"]) == ([3.5], ["After lunch"])
     assert _trace(parsed, "very high (above 15)")["y"] == ["At bedtime"]
