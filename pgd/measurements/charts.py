@@ -232,10 +232,6 @@ def sentences(*parts: str) -> str:
 # --- blood pressure ---------------------------------------------------------------------
 
 
-# The mean's verdict, as a reading class, for the care provider's short line.
-_MEAN_CLASS = {"bp_mean_alarm": BP.ALARM, "bp_mean_high": BP.ABOVE, "bp_mean_ok": BP.ON_TARGET}
-
-
 def blood_pressure_figure(
     times: np.ndarray,
     systolic: np.ndarray,
@@ -372,12 +368,15 @@ def blood_pressure_text(
     verdict = clinical.bp_mean(systolic, diastolic, target)
     if for_patient:
         said = words.patient(verdict, target)
-        meaning = sentences(said.headline, said.meaning, said.next_step)
+        meaning = sentences(*said.in_order)
     else:
+        # The mean read as one reading is (the same limits), in the care provider's words.
+        mean_s, mean_d = verdict.values["systolic"], verdict.values["diastolic"]
+        mean_class = clinical.bp_classes(np.array([mean_s]), np.array([mean_d]), target)[0]
         meaning = _(
             "Average %(value)s: %(meaning)s.",
-            value=words.pressure(verdict.values["systolic"], verdict.values["diastolic"]),
-            meaning=words.bp_class_name(_MEAN_CLASS[verdict.code]),
+            value=words.pressure(mean_s, mean_d),
+            meaning=words.bp_class_name(int(mean_class)),
         )
     parts = [
         period(times),

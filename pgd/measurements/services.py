@@ -230,7 +230,8 @@ def duplicates(
     for value, taken_at, _note in items:
         name = v.KIND_OF[type(value)].value
         if name in known:
-            material = v.fingerprint_material(name, taken_at, value)
+            # The same material add_many hashes (whole seconds, UTC).
+            material = v.fingerprint_material(name, _aware(_epoch(taken_at)), value)
             if ciphers[name].fingerprint(material) in known[name]:
                 in_record += 1
                 continue

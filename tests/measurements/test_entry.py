@@ -543,6 +543,27 @@ def test_the_same_reading_twice_is_asked_before_saving(
     assert count_rows(app, "measurements") == 2
 
 
+def test_a_reading_saved_with_seconds_is_the_same_minute_on_the_form(
+    patient: FlaskClient, app: Flask
+) -> None:
+    """A meter or CSV reading at 08:15:42, typed again on the form as 08:15: the same."""
+    from pgd.measurements import services
+    from pgd.measurements.values import BloodPressure
+
+    with app.test_request_context():
+        from pgd.accounts.models import User
+        from pgd.db import session
+
+        user = session().query(User).filter_by(email="patient@example.nl").one()
+        services.add(
+            user, user.id, BloodPressure(135, 85, 72, "left"), _YESTERDAY_0815.replace(second=42)
+        )
+    again = post_form(patient, "/measurements/blood-pressure/new", {**BP_OK, **_AT_0815})
+    assert again.status_code == 200
+    assert "You already saved this measurement on" in again.get_data(as_text=True)
+    assert count_rows(app, "measurements") == 1
+
+
 def test_a_different_value_or_minute_is_not_a_duplicate(patient: FlaskClient, app: Flask) -> None:
     url = "/measurements/blood-pressure/new"
     assert post_form(patient, url, {**BP_OK, **_AT_0815}).status_code == 302
