@@ -530,9 +530,11 @@ def _columnise(found: dict[str, str], cells: dict[str, str], delimiter: str) -> 
             message = f"{message} {hint}"
         elif column == "moment":
             message = _(
-                "“%(value)s” is not a moment we know. Use one of: %(allowed)s.",
+                "“%(value)s” is not a moment we know. Use one of: %(allowed)s, or the name "
+                "the app shows (for example “%(example)s”).",
                 value=cells["moment"].strip(),
                 allowed=", ".join(m.value for m in Moment),
+                example=_("After breakfast").lower(),
             )
         out[column] = message
     return out

@@ -442,3 +442,13 @@ def test_dates_and_times_in_digits_only(day: str, clock: str, local: datetime) -
     result = one_row(f"weight;{day};{clock};;;;;80;;;;")
     assert result.ok, result.errors
     assert result.items[0][1] == local.replace(tzinfo=csv_io.LOCAL).astimezone(UTC)
+
+
+def test_an_unknown_moment_says_what_is_allowed(app: Any) -> None:
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        result = one_row("glucose;14-03-2026;07:30;;;;;;6,8;mmol;ontbijt;")
+    assert not result.ok
+    said = str(result.errors)
+    assert "“ontbijt” is not a moment we know." in said
+    assert "fasting, before_breakfast" in said
+    assert "the name the app shows (for example “after breakfast”)" in said
