@@ -7,6 +7,7 @@ with it; they never see a key.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "init_app",
     "limit_keys_to",
     "permit",
+    "permit_seal",
     "preload",
     "shred",
     "token_digest",
@@ -173,6 +175,29 @@ def permit(owner_id: uuid.UUID, category: Category | str) -> None:
         scope[1].add((owner_id, str(category)))
 
 
+def permit_seal(owner_id: uuid.UUID, category: Category | str, table: str) -> None:
+    """Called by pgd.sharing.policy only, after it allowed one clinician write: this
+    request may seal records of that table (and no other) with that key."""
+    scope = g.get("pgd_key_scope")
+    if scope is not None:
+        scope[1].add((owner_id, str(category)))
+        g.setdefault("pgd_seal_scope", set()).add((owner_id, str(category), table))
+
+
+def _seal_guard(owner_id: uuid.UUID, category: str) -> Callable[[str], None] | None:
+    """None for the principal's own keys (and outside a request); otherwise a check that
+    the policy released this key for a write into that table in this request."""
+    scope = g.get("pgd_key_scope")
+    if scope is None or scope[0] == owner_id:
+        return None
+
+    def may_seal(table: str) -> None:
+        if (owner_id, category, table) not in g.get("pgd_seal_scope", set()):
+            raise KeyNotPermitted(f"This request may not write {table} with that {category} key.")
+
+    return may_seal
+
+
 def _check_permitted(owner_id: uuid.UUID, category: str) -> None:
     scope = g.get("pgd_key_scope")
     if scope is None:
@@ -199,7 +224,9 @@ def preload(owner_ids: list[uuid.UUID], category: Category) -> None:
         )
         for owner_id, kek_id, wrapped in rows:
             dek = keyring.unwrap(kek_id, wrapped, owner_id, str(category))
-            cache[(owner_id, category)] = RecordCipher(dek, owner_id, str(category))
+            cache[(owner_id, category)] = RecordCipher(
+                dek, owner_id, str(category), _seal_guard(owner_id, str(category))
+            )
 
 
 # Built once: every request that opens a record runs it (an API create is ~1 ms in all).
@@ -252,7 +279,7 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
         if row is None:  # cannot happen: the insert above or another one put it there
             raise DecryptionError(f"The {category} data key could not be stored.")
     dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
-    cipher = RecordCipher(dek, owner_id, str(category))
+    cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
     cache[(owner_id, category)] = cipher
     return cipher
 

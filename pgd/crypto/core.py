@@ -11,7 +11,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -203,10 +203,20 @@ class RecordCipher:
     create than a 100-byte encryption.
     """
 
-    __slots__ = ("_aead", "_fp_key", "_suffix", "owner_id", "category")
+    __slots__ = ("_aead", "_fp_key", "_suffix", "owner_id", "category", "_may_seal")
 
-    def __init__(self, dek: bytes, owner_id: UUID, category: str) -> None:
+    def __init__(
+        self,
+        dek: bytes,
+        owner_id: UUID,
+        category: str,
+        may_seal: Callable[[str], None] | None = None,
+    ) -> None:
+        """may_seal(table) raises unless this request may write into that table with this
+        key (pgd.crypto: another owner's key opens for reading, seals only where the
+        sharing policy allowed that one write)."""
         self._aead = AESGCM(dek)
+        self._may_seal = may_seal
         # A separate key for fingerprints, so a fingerprint reveals nothing about the data key.
         self._fp_key = hmac.new(dek, b"pgd.fingerprint.v1", hashlib.sha256).digest()
         self.owner_id = owner_id
@@ -217,6 +227,8 @@ class RecordCipher:
         return table.encode() + _SEP + row_id.bytes + self._suffix
 
     def seal(self, table: str, row_id: UUID, plaintext: bytes) -> bytes:
+        if self._may_seal is not None:
+            self._may_seal(table)
         nonce = os.urandom(NONCE_BYTES)
         return (
             RECORD_VERSION + nonce + self._aead.encrypt(nonce, plaintext, self._ad(table, row_id))

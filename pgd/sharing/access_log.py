@@ -35,6 +35,16 @@ class ReadAction:
     API = "api_read"
 
 
+class WriteAction:
+    """A clinician's write: the only ones pgd.sharing.policy.CLINICIAN_WRITES allows, each
+    logged as its own action (same text as the policy's Action)."""
+
+    AGREE_TARGET = "agree_target"
+    REQUEST_WEEK = "request_week"
+    MARK_DISCUSSED = "mark_discussed"
+    PROPOSE_GOAL = "propose_goal"
+
+
 @dataclass(frozen=True)
 class Actor:
     id: uuid.UUID

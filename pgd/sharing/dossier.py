@@ -152,6 +152,12 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
+def log_write(principal: Principal, patient_id: uuid.UUID, category: str, action: str) -> None:
+    """Append the access-log event of one clinician write (call inside the write's
+    transaction, after policy.require allowed it): no log, no write."""
+    access_log.append(_actor(principal), patient_id, [category], action, _address())
+
+
 def grant_for(principal: Principal, patient_id: uuid.UUID) -> ActiveGrant:
     """The active grant behind this dossier, or 404 (also allows the patient's name)."""
     _clinician(principal)

@@ -43,7 +43,24 @@ IDENTIFICATION = crypto.Category.PROFILE.value
 
 class Action(StrEnum):
     READ = "read"
-    WRITE = "write"
+    WRITE = "write"  # a patient's own writes; never a clinician's
+    # The only writes a clinician may make, each on one category of a patient with an
+    # active grant of that category (issue 11). CLINICIAN_WRITES says which.
+    AGREE_TARGET = "agree_target"
+    REQUEST_WEEK = "request_week"
+    MARK_DISCUSSED = "mark_discussed"
+    PROPOSE_GOAL = "propose_goal"
+
+
+# Clinician write -> (the category it writes into, the sealed tables it may write with
+# that category's key). The key release follows: a clinician's request may seal records
+# of these tables only, and only after decide() allowed the write (pgd.crypto.permit_seal).
+CLINICIAN_WRITES: dict[Action, tuple[str, tuple[str, ...]]] = {
+    Action.AGREE_TARGET: (crypto.Category.BLOOD_PRESSURE.value, ("agreed_targets",)),
+    Action.REQUEST_WEEK: (crypto.Category.BLOOD_PRESSURE.value, ()),
+    Action.MARK_DISCUSSED: (crypto.Category.GOALS.value, ("consult_questions",)),
+    Action.PROPOSE_GOAL: (crypto.Category.GOALS.value, ("goals",)),
+}
 
 
 class Principal(Protocol):
@@ -180,8 +197,13 @@ def decide(
     category = str(category)
     if principal.role == "patient":
         return Access(patient_id, category) if principal.id == patient_id else None
-    if principal.role != "clinician" or action != Action.READ:
+    if principal.role != "clinician":
         return None
+    writes: tuple[str, ...] = ()
+    if action != Action.READ:
+        if action not in CLINICIAN_WRITES or CLINICIAN_WRITES[action][0] != category:
+            return None
+        writes = CLINICIAN_WRITES[action][1]
     if category not in SHAREABLE and category != IDENTIFICATION:
         return None
     if not second_factor_ok(principal):
@@ -192,6 +214,8 @@ def decide(
     if category != IDENTIFICATION and category not in grant.categories:
         return None
     crypto.permit(patient_id, category)
+    for table in writes:
+        crypto.permit_seal(patient_id, category, table)
     return Access(patient_id, category, data_from=grant.data_from)
 
 
