@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pgd.db import Base, new_id, utcnow
@@ -83,3 +83,25 @@ class AgreedTarget(Base):
     )
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MeasuringWeek(Base):
+    """A home-measurement week for blood pressure (thuismeetweek), started by the patient,
+    perhaps because a clinician asked for it. The readings stay in `measurements`; this row
+    only says which seven local days make up the week. A request not yet started has no
+    start day. Nothing here is a value: dates and who asked stay plaintext, like grants.
+    """
+
+    __tablename__ = "measuring_weeks"
+    __table_args__ = (Index("ix_measuring_weeks_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    start_day: Mapped[date | None] = mapped_column(Date)  # local day 1 (Europe/Amsterdam)
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -38,6 +38,24 @@ class Grant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class GrantChange(Base):
+    """A consent change: the terms of a grant before and after the patient changed them
+    (more or fewer categories, longer or shorter). Never updated or deleted with the
+    grant's life; shown to the patient on the sharing overview."""
+
+    __tablename__ = "grant_changes"
+    __table_args__ = (Index("ix_grant_changes_patient_changed", "patient_id", "changed_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    categories_before: Mapped[str] = mapped_column(String(200))
+    categories_after: Mapped[str] = mapped_column(String(200))
+    expires_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ShareCode(Base):
     """A one-time code a clinician shows at the consult; only its keyed hash is stored."""
 
