@@ -1,4 +1,4 @@
-"""measuring weeks (thuismeetweek) and consent changes of a grant
+"""measuring weeks (thuismeetweek), consent changes of a grant, triage for my patients
 
 Revision ID: 0009_weeks_and_consent
 Revises: 0008_agreed_targets
@@ -75,7 +75,25 @@ def upgrade() -> None:
         )
 
 
+    op.create_table(
+        "triage",
+        sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("last_reading_at", sa.BigInteger(), nullable=True),
+        sa.Column("payload_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["users.id"],
+            name=op.f("fk_triage_patient_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("patient_id", "category", name=op.f("pk_triage")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("triage")
     with op.batch_alter_table("grant_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_grant_changes_patient_changed")
     op.drop_table("grant_changes")

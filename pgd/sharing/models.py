@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pgd.db import Base, new_id, utcnow
@@ -54,6 +54,23 @@ class GrantChange(Base):
     categories_after: Mapped[str] = mapped_column(String(200))
     expires_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Triage(Base):
+    """What "my patients" sorts on, per patient and category: the time of the last reading
+    and, sealed under that category's key, the flags (and week result) as of that reading.
+    Rewritten in the transaction of every write of that category; read only through the
+    policy like the readings themselves."""
+
+    __tablename__ = "triage"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_reading_at: Mapped[int | None] = mapped_column(BigInteger)  # UTC epoch s
+    payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ShareCode(Base):
