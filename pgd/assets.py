@@ -29,6 +29,7 @@ FILES: dict[str, Path] = {
     "plotly": STATIC / "vendor" / "plotly-basic.min.js",
     "charts": STATIC / "js" / "charts.js",
     "stylesheet": STATIC / "css" / "pgd.css",
+    "print": STATIC / "css" / "print.css",
 }
 MIMETYPES = {".js": "text/javascript", ".css": "text/css"}
 HASH_HEX = 12  # 48 bits: plenty to tell versions of one file apart

@@ -200,6 +200,12 @@ def init_app(app: Flask) -> None:
 
         return profession_label(value)
 
+    @app.template_filter("signed")
+    def _signed(value: str) -> str:
+        from pgd.accounts.labels import signed
+
+        return signed(value)
+
     @app.context_processor
     def _globals() -> dict[str, object]:
         from flask_babel import get_locale

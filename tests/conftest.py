@@ -303,3 +303,63 @@ def login_clinician(client: FlaskClient, who: Enrolled | str, password: str = PA
 def count_rows(app: Flask, table: str) -> int:
     with app.app_context():
         return int(db.session().execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+
+
+def acting_as_clinician(app: Flask, clinician: Any) -> Any:
+    """A request context in which an enrolled clinician is logged in and passed the second
+    factor, with the keys limited to them (as pgd.sharing does for a real request). Use
+    as `with acting_as_clinician(app, user):` and call services with `user`."""
+    from contextlib import contextmanager
+
+    from flask_login import login_user
+
+    from pgd import crypto
+    from pgd.accounts import second_factor
+
+    @contextmanager
+    def scope() -> Iterator[None]:
+        with app.test_request_context():
+            login_user(clinician)
+            second_factor.mark_verified(clinician.id)
+            crypto.limit_keys_to(clinician.id)
+            yield
+
+    return scope()
+
+
+def agree_target(
+    app: Flask,
+    patient: Any,
+    target: tuple[int, int],
+    day: Any,
+    note: str = "",
+    clinician_email: str = "afspraak@praktijk.nl",
+) -> Any:
+    """An agreed blood pressure target as a care provider records it at the consult: an
+    enrolled POH "Anna de Vries" with an active blood pressure grant, through the service."""
+    from datetime import UTC, datetime, timedelta
+
+    from pgd.accounts import services as accounts
+    from pgd.accounts.models import Profession
+    from pgd.measurements import targets
+    from pgd.sharing.models import Grant
+
+    with app.test_request_context():
+        clinician = accounts.create_clinician(
+            clinician_email, PASSWORD, "Anna de Vries", Profession("poh"), "De Linde", "01234567"
+        )
+    enrol(app, clinician)
+    now = datetime.now(UTC)
+    with app.app_context(), db.transaction() as sess:
+        sess.add(
+            Grant(
+                patient_id=patient.id,
+                clinician_id=clinician.id,
+                categories="blood_pressure",
+                expires_at=now + timedelta(days=30),
+                created_at=now,
+            )
+        )
+    with acting_as_clinician(app, clinician):
+        targets.agree_blood_pressure(clinician, patient.id, target, note, today=day)
+    return clinician

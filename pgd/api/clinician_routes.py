@@ -22,7 +22,7 @@ from pgd.api import auth, bp, payloads
 from pgd.api.routes import _invalid, _json
 from pgd.measurements.models import Kind
 from pgd.measurements.validation import Invalid
-from pgd.sharing import access_log, dossier, labels, summary
+from pgd.sharing import access_log, dossier, labels, summary, summary_lists
 from pgd.sharing.policy import NotFound
 
 
@@ -132,6 +132,89 @@ def _target(b: summary.Block) -> dict[str, object] | None:
     return out
 
 
+def _at(epoch: int) -> str:
+    return payloads.rfc3339(datetime.fromtimestamp(epoch, UTC))
+
+
+def _event(b: summary.Block, e: summary_lists.Event) -> dict[str, object]:
+    names = ("systolic", "diastolic") if b.category == "blood_pressure" else ("mmol",)
+    out: dict[str, object] = {
+        "taken_at": _at(e.at),
+        "moment_of_day": e.moment_of_day,
+        "values": dict(zip(names, e.values, strict=False)),
+    }
+    if b.category == "glucose":
+        out.update({"moment": e.moment, "night": e.night})
+    return out
+
+
+def _trend(direction: str | None, delta: float | None) -> dict[str, object] | None:
+    if direction is None:
+        return None
+    return {"direction": direction, "delta": None if delta is None else round(delta, 2)}
+
+
+def _week(found: Any) -> dict[str, object] | None:
+    """The latest measuring week (pgd.measurements.week.WeekResult), or None."""
+    if found is None or found.week.start_day is None:
+        return None
+    r = found.result
+    return {
+        "start_day": found.week.start_day.isoformat(),
+        "end_day": found.week.end_day.isoformat(),
+        "finished": found.finished,
+        "mean": {"systolic": r.systolic, "diastolic": r.diastolic} if r.used else None,
+        "readings_used": r.used,
+        "readings_expected": r.expected,
+        "usable": r.usable,
+        "verdict": {"level": r.verdict.level.value, "code": r.verdict.code} if r.judged else None,
+        "missing": [{"day": d, "moment": m, "readings": n} for d, m, n in r.missing],
+    }
+
+
+def _details(b: summary.Block) -> dict[str, object]:
+    """The figures added for issue 11: dated alarms and hypos, pulse, both trends, glucose
+    per moment, BMI, the weight goal and adherence."""
+    days = b.daily.n_days if b.daily is not None else 0
+    goal = b.goal
+    return {
+        "week": _week(b.week) if b.category == "blood_pressure" else None,
+        "alarms": [_event(b, e) for e in b.alarms.events],
+        "alarms_total": b.alarms.total,
+        "hypos": [_event(b, e) for e in b.hypos.events] if b.category == "glucose" else None,
+        "hypos_total": b.hypos.total if b.category == "glucose" else None,
+        "hypos_at_night": b.hypos_at_night if b.category == "glucose" else None,
+        "pulse": None
+        if b.pulse_mean is None
+        else {"mean": round(b.pulse_mean, 1), "readings": b.pulse_n},
+        "trends": None
+        if b.category != "blood_pressure"
+        else {
+            "systolic": _trend(b.trend, b.trend_delta),
+            "diastolic": _trend(b.trend_diastolic, b.trend_diastolic_delta),
+        },
+        "by_moment": None
+        if b.category != "glucose"
+        else {k: {"mean": round(st.mean, 2), "readings": st.n} for k, st in b.by_moment.items()},
+        "bmi": None if b.bmi is None else {"value": round(b.bmi, 1), "category": b.bmi_category},
+        "weight_goal": None
+        if goal is None
+        else {
+            "goal_kg": goal.goal_kg,
+            "direction": goal.direction,
+            "change_kg": round(goal.change_kg, 2),
+            "from_goal_kg": round(goal.from_goal_kg, 2),
+        },
+        "adherence": {
+            "readings": b.n,
+            "days_with_readings": b.days_measured,
+            "days_in_period": days,
+            "last_reading_at": None if b.latest_at is None else _at(b.latest_at),
+            "expected": b.expected,
+        },
+    }
+
+
 def _block(b: summary.Block) -> dict[str, object]:
     latest = None
     if b.latest is not None and b.latest_at is not None:
@@ -155,6 +238,7 @@ def _block(b: summary.Block) -> dict[str, object]:
         if b.verdict is None
         else {"level": b.verdict.level.value, "code": b.verdict.code},
         "flags": [{"code": code, "value": value} for code, value in b.flags],
+        **_details(b),
     }
 
 
@@ -203,6 +287,7 @@ def patient_summary(patient_id: uuid.UUID) -> Response:
             "id": str(d.patient_id),
             "name": d.name,
             "birth_date": d.birth_date.isoformat() if d.birth_date else None,
+            "age": d.age,
         },
         "categories": list(d.categories),
         "period": d.period,
@@ -214,6 +299,8 @@ def patient_summary(patient_id: uuid.UUID) -> Response:
     if "goals" in d.categories:
         body["goals"] = [_goal(g) for g in d.goals]
         body["questions"] = [
-            {"text": q.text, "written_at": payloads.rfc3339(q.created)} for q in d.questions
+            {"text": q.text, "written_at": payloads.rfc3339(q.created)}
+            for q in d.questions
+            if not q.discussed
         ]
     return _json(body)

@@ -53,6 +53,207 @@ above 15 mmol/L; NHG) are saved, and the response carries `advice` to show to th
 """
 
 
+def _nullable(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"oneOf": [schema, {"type": "null"}], "description": description}
+
+
+def _trend_schema() -> dict[str, Any]:
+    return _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["direction", "delta"],
+            "properties": {
+                "direction": {"enum": ["up", "down", "same"]},
+                "delta": {"type": ["number", "null"], "description": "mmHg, mean against mean."},
+            },
+        },
+        "Null without readings in the period before.",
+    )
+
+
+LIST_NOTE = "Newest first, at most 10 (see the _total)."
+MOMENTS_OF_DAY = ["night", "morning", "afternoon", "evening"]
+_EVENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["taken_at", "moment_of_day", "values"],
+    "properties": {
+        "taken_at": {"type": "string", "format": "date-time"},
+        "moment_of_day": {
+            "enum": MOMENTS_OF_DAY,
+            "description": "By the local (Europe/Amsterdam) clock: night 0-6 h, morning 6-12 h, "
+            "afternoon 12-18 h, evening 18-24 h.",
+        },
+        "values": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "systolic and diastolic (mmHg), or mmol.",
+        },
+        "moment": {"type": "string", "description": "Blood sugar: the moment the patient chose."},
+        "night": {
+            "type": "boolean",
+            "description": "Blood sugar: chosen as night, or taken between 0:00 and 6:00.",
+        },
+    },
+}
+_COUNT = {"type": "integer", "minimum": 0}
+_MEAN_N = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["mean", "readings"],
+    "properties": {"mean": {"type": "number"}, "readings": {"type": "integer", "minimum": 1}},
+}
+# Per summary block (issue 11); null where a figure does not belong to the category.
+SUMMARY_DETAILS: dict[str, Any] = {
+    "alarms": {
+        "type": "array",
+        "items": _EVENT,
+        "description": "Blood pressure from 180/110 or blood sugar above 15 mmol/L (NHG, "
+        "Thuisarts). " + LIST_NOTE,
+    },
+    "alarms_total": _COUNT,
+    "week": _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "start_day",
+                "end_day",
+                "finished",
+                "mean",
+                "readings_used",
+                "readings_expected",
+                "usable",
+                "verdict",
+                "missing",
+            ],
+            "properties": {
+                "start_day": {"type": "string", "format": "date"},
+                "end_day": {"type": "string", "format": "date"},
+                "finished": {"type": "boolean"},
+                "mean": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["systolic", "diastolic"],
+                    "properties": {
+                        "systolic": {"type": "integer"},
+                        "diastolic": {"type": "integer"},
+                    },
+                },
+                "readings_used": _COUNT,
+                "readings_expected": _COUNT,
+                "usable": {
+                    "type": "boolean",
+                    "description": "At least 12 readings of days 2 to 7 (ESH 2021).",
+                },
+                "verdict": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["level", "code"],
+                    "properties": {"level": {"type": "string"}, "code": {"type": "string"}},
+                },
+                "missing": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["day", "moment", "readings"],
+                        "properties": {
+                            "day": {"type": "integer", "minimum": 1, "maximum": 7},
+                            "moment": {"enum": ["morning", "evening"]},
+                            "readings": {"type": "integer", "minimum": 1},
+                        },
+                    },
+                },
+            },
+        },
+        "Blood pressure only: the latest home-measurement week (thuismeetweek, NHG): the "
+        "mean of days 2 to 7 and what it rests on.",
+    ),
+    "hypos": _nullable(
+        {"type": "array", "items": _EVENT},
+        "Blood sugar only: readings below 4.0 mmol/L. " + LIST_NOTE,
+    ),
+    "hypos_total": {"type": ["integer", "null"], "minimum": 0},
+    "hypos_at_night": {"type": ["integer", "null"], "minimum": 0},
+    "pulse": _nullable(_MEAN_N, "Blood pressure: mean pulse of the readings with one."),
+    "trends": _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["systolic", "diastolic"],
+            "properties": {"systolic": _trend_schema(), "diastolic": _trend_schema()},
+        },
+        "Blood pressure only: both pressures against the period before.",
+    ),
+    "by_moment": _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"fasting": _MEAN_N, "after_meal": _MEAN_N, "general": _MEAN_N},
+        },
+        "Blood sugar only, mmol/L: fasting and before a meal, after a meal, other moments.",
+    ),
+    "bmi": _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["value", "category"],
+            "properties": {
+                "value": {"type": "number"},
+                "category": {
+                    "enum": [
+                        "underweight",
+                        "healthy",
+                        "overweight",
+                        "obese",
+                        "severe_obese",
+                        "morbid_obese",
+                    ]
+                },
+            },
+        },
+        "Weight with a known height: the BMI of the latest weight.",
+    ),
+    "weight_goal": _nullable(
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["goal_kg", "direction", "change_kg", "from_goal_kg"],
+            "properties": {
+                "goal_kg": {"type": "number"},
+                "direction": {"enum": ["down", "up", None]},
+                "change_kg": {"type": "number", "description": "Last minus first weight."},
+                "from_goal_kg": {"type": "number", "description": "Latest minus the goal."},
+            },
+        },
+        "The patient's own weight goal, only when goals are shared too.",
+    ),
+    "adherence": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "readings",
+            "days_with_readings",
+            "days_in_period",
+            "last_reading_at",
+            "expected",
+        ],
+        "properties": {
+            "readings": _COUNT,
+            "days_with_readings": _COUNT,
+            "days_in_period": _COUNT,
+            "last_reading_at": {"type": ["string", "null"], "format": "date-time"},
+            "expected": {
+                "type": ["integer", "null"],
+                "description": "Readings a measuring plan expects; null: no such plan.",
+            },
+        },
+    },
+}
+
+
 def _number(
     whole: bool, bounds: tuple[float, float], unit: str, example: str, *, required: bool = True
 ) -> dict[str, Any]:
@@ -379,8 +580,10 @@ def build() -> dict[str, Any]:
                 "target",
                 "verdict",
                 "flags",
+                *SUMMARY_DETAILS,
             ],
             "properties": {
+                **SUMMARY_DETAILS,
                 "category": {"enum": ["blood_pressure", "weight", "glucose"]},
                 "readings": {"type": "integer", "minimum": 0, "description": "In the period."},
                 "latest": {
@@ -543,11 +746,16 @@ def build() -> dict[str, Any]:
                 "patient": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["id", "name", "birth_date"],
+                    "required": ["id", "name", "birth_date", "age"],
                     "properties": {
                         "id": {"type": "string", "format": "uuid"},
                         "name": {"type": "string"},
                         "birth_date": {"type": ["string", "null"], "format": "date"},
+                        "age": {
+                            "type": ["integer", "null"],
+                            "minimum": 0,
+                            "description": "In whole years today; null without a birth date.",
+                        },
                     },
                 },
                 "categories": {

@@ -2,7 +2,7 @@
 their plain words. Pure: imports nothing of the app; every page, chart, flag, summary,
 API answer and export asks it, and none compares a value with a limit by itself."""
 
-from pgd.clinical import thresholds, words
+from pgd.clinical import measuring_week, thresholds, week_words, words
 from pgd.clinical.targets import (
     Agreement,
     BloodPressureTarget,
@@ -15,6 +15,7 @@ from pgd.clinical.targets import (
     clinical_blood_pressure,
     glucose_range,
     healthy_weight_range,
+    looser,
     own_target_ignored,
     patient_blood_pressure,
     standard_blood_pressure,
@@ -69,10 +70,13 @@ __all__ = [
     "glucose_reading",
     "glucose_share",
     "healthy_weight_range",
+    "measuring_week",
+    "looser",
     "own_target_ignored",
     "patient_blood_pressure",
     "standard_blood_pressure",
     "thresholds",
+    "week_words",
     "weight_change",
     "weight_goal_direction",
     "words",

@@ -20,10 +20,12 @@ class Source(StrEnum):
 class Agreement:
     """Who agreed a target with the patient, and when."""
 
-    name: str
-    profession: str
+    name: str  # "A. de Vries"
+    profession: str  # as the viewer reads it ("POH", "huisarts")
     day: date
     note: str = ""
+    # The patient changed the target after it was agreed (kept as history; shown so).
+    by_patient: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,19 @@ def patient_blood_pressure(
     return clinical
 
 
+def looser(target: tuple[int, int], than: tuple[int, int]) -> bool:
+    """Is this blood pressure target looser than the other in either number? (A looser
+    target would make a higher pressure look good.)"""
+    return target[0] > than[0] or target[1] > than[1]
+
+
 def own_target_ignored(
     age: int | None, agreed: BloodPressureTarget | None, own: tuple[int, int] | None
 ) -> bool:
     """True when the patient set a target looser than the clinical one (and it is not used)."""
     if own is None:
         return False
-    clinical = clinical_blood_pressure(age, agreed)
-    return own[0] > clinical.systolic or own[1] > clinical.diastolic
+    return looser(own, clinical_blood_pressure(age, agreed).pair)
 
 
 # --- glucose by moment of the day ---------------------------------------------------------

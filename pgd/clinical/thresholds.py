@@ -74,3 +74,27 @@ WEIGHT_LOSS_HALF_YEAR_PCT = 10.0
 # when it is not what the patient's own weight goal aims for. Practice convention of the
 # pre-consult summary (no guideline value): smaller changes are day-to-day variation.
 WEIGHT_CHANGE_NOTE_PCT = 3.0
+
+# --- the home-measurement week (thuismeetweek) -------------------------------------------
+# NHG-Standaard Cardiovasculair risicomanagement (M84, 2019, herziening 2024), "Thuis
+# bloeddruk meten": measure on 7 consecutive days, in the morning and in the evening, each
+# time 2 readings about a minute apart; leave out day 1 (getting used to measuring) and
+# take the mean of all readings of days 2 to 7. (Thuisarts.nl "Ik wil zelf thuis mijn
+# bloeddruk meten" tells patients to practise on 5 days, morning and evening, and to bring
+# the list; the practice's measuring week follows the NHG protocol above.)
+# Expected: 6 days x 2 moments x 2 readings = 24.
+BP_WEEK_DAYS = 7
+BP_WEEK_READINGS_PER_MOMENT = 2  # more at one moment: only the first two count
+BP_WEEK_FIRST_COUNTED_DAY = 2  # day 1 is left out of the mean
+BP_WEEK_EXPECTED_READINGS = (
+    (BP_WEEK_DAYS - BP_WEEK_FIRST_COUNTED_DAY + 1) * 2 * BP_WEEK_READINGS_PER_MOMENT
+)  # 24
+# ESH practice guidelines for home blood pressure monitoring (Stergiou GS et al.,
+# J Hypertens 2021;39:1293-1302): average all readings leaving out the first day; "at
+# least 12 readings" (3 days) for a usable mean. From 12 readings: usable; 11: not.
+BP_WEEK_MIN_READINGS = 12
+# Which moment a reading belongs to, by its local hour. Not a guideline number: NHG and
+# Thuisarts say "in the morning" (before breakfast and medicines) and "in the evening"
+# (before dinner). App convention: before 14:00 local time is the morning, from 14:00 the
+# evening, so a late riser's 12:30 reading and an early dinner's 17:00 reading land right.
+BP_WEEK_EVENING_FROM_HOUR = 14

@@ -95,12 +95,16 @@ def target_source(target: BloodPressureTarget, *, for_patient: bool = True) -> s
     """Where a target comes from, shown wherever the target is."""
     if target.source is Source.AGREED and target.agreement is not None:
         a = target.agreement
-        locale = get_locale()
+        day = format_date(a.day, "d MMMM y", locale=get_locale() or "en")
+        if a.by_patient:
+            if for_patient:
+                return _("agreed target, changed by yourself on %(date)s", date=day)
+            return _("agreed target, changed by the patient on %(date)s", date=day)
         return _(
             "agreed with %(name)s (%(profession)s) on %(date)s",
             name=a.name,
             profession=a.profession,
-            date=format_date(a.day, "d MMMM y", locale=locale or "en"),
+            date=day,
         )
     if target.source is Source.OWN:
         return _("set by yourself") if for_patient else _("set by the patient")

@@ -20,6 +20,10 @@ class State(StrEnum):
     PAUSED = "paused"
     ACHIEVED = "achieved"
     STOPPED = "stopped"
+    # A goal a care provider proposed: the patient accepts it (it becomes active) or
+    # declines it (kept as history, so the care provider sees the answer).
+    PROPOSED = "proposed"
+    DECLINED = "declined"
 
 
 class Mode(StrEnum):
@@ -69,6 +73,7 @@ class GoalData:
     state: State = State.ACTIVE
     actions: tuple[ActionItem, ...] = ()
     history: tuple[Event, ...] = field(default_factory=tuple)
+    proposed_by: str = ""  # "A. de Vries (POH)" for a goal a care provider proposed
 
     def with_event(self, event: str, at: datetime, **changes: object) -> GoalData:
         return replace(self, history=(*self.history, Event(at, event)), **changes)  # type: ignore[arg-type]
@@ -90,6 +95,8 @@ def encode(goal: GoalData) -> bytes:
     }
     if goal.until is not None:
         data["u"] = goal.until.isoformat()
+    if goal.proposed_by:
+        data["pb"] = goal.proposed_by
     if goal.kind == GoalKind.MEASUREMENT:
         data.update({"m": goal.metric, "d": goal.direction, "v": goal.target})
     else:
@@ -114,4 +121,5 @@ def decode(payload: bytes) -> GoalData:
         state=State(d["st"]),
         actions=tuple(ActionItem(a[0], a[1], bool(a[2])) for a in d.get("a", [])),
         history=tuple(Event(datetime.fromisoformat(h[0]), h[1]) for h in d.get("h", [])),
+        proposed_by=d.get("pb", ""),
     )

@@ -28,6 +28,7 @@ class Question:
     created: datetime
     discussed: bool
     discussed_at: datetime | None = None
+    discussed_with: str = ""  # "A. de Vries|poh": the care provider who marked it discussed
 
 
 def _open(
@@ -37,13 +38,15 @@ def _open(
     at = datetime.fromisoformat(d["at"]) if d.get("at") else None
     if created.tzinfo is None:  # SQLite hands back naive UTC
         created = created.replace(tzinfo=UTC)
-    return Question(row_id, d["t"], created, bool(d.get("d")), at)
+    return Question(row_id, d["t"], created, bool(d.get("d")), at, d.get("by", ""))
 
 
 def _seal(cipher: crypto.RecordCipher, q: Question) -> bytes:
     data: dict[str, object] = {"t": q.text, "d": q.discussed}
     if q.discussed_at is not None:
         data["at"] = q.discussed_at.isoformat()
+    if q.discussed_with:
+        data["by"] = q.discussed_with
     return cipher.seal(TABLE, q.id, orjson.dumps(data))
 
 
@@ -101,15 +104,42 @@ def _row(patient_id: uuid.UUID, question_id: uuid.UUID) -> ConsultQuestion:
 def set_discussed(
     principal: Principal, patient_id: uuid.UUID, question_id: uuid.UUID, *, discussed: bool
 ) -> Question:
-    """Tick a question off after the consult (or put it back on the list)."""
-    require(principal, patient_id, CATEGORY, Action.WRITE)
+    """Tick a question off after the consult (or put it back on the list).
+
+    A care provider with goals shared may tick it off during the consult (never put it
+    back): one of the few writes a clinician may make, logged as its own action.
+    """
+    clinician = principal.role == "clinician"
+    if clinician and not discussed:
+        raise NotFound(question_id)
+    require(principal, patient_id, CATEGORY, Action.MARK_DISCUSSED if clinician else Action.WRITE)
     with db.transaction():
         row = _row(patient_id, question_id)
         cipher = crypto.cipher_for(patient_id, CATEGORY)
         old = _open(cipher, row.id, row.created_at, row.payload_sealed)
-        new = Question(old.id, old.text, old.created, discussed, db.utcnow() if discussed else None)
+        if clinician and old.discussed:
+            return old  # already ticked off: nothing to write, nothing to log
+        by = _clinician_mark(principal.id) if clinician else ""
+        new = Question(
+            old.id, old.text, old.created, discussed, db.utcnow() if discussed else None, by
+        )
         row.payload_sealed = _seal(cipher, new)
+        if clinician:
+            from pgd.sharing import access_log, dossier  # sharing imports goals
+
+            dossier.log_write(
+                principal, patient_id, CATEGORY.value, access_log.WriteAction.MARK_DISCUSSED
+            )
     return new
+
+
+def _clinician_mark(clinician_id: uuid.UUID) -> str:
+    from pgd.accounts import services as accounts  # accounts imports goals via sharing
+    from pgd.sharing import labels
+
+    details = accounts.clinician_details(clinician_id)
+    name = labels.short_name(accounts.profile_of(clinician_id).name)
+    return f"{name}|{details.profession if details else ''}"
 
 
 def remove_question(principal: Principal, patient_id: uuid.UUID, question_id: uuid.UUID) -> None:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from pgd import policy
 from pgd.accounts.current import me
-from pgd.goals import bp, examples, questions, services, validation
+from pgd.goals import bp, examples, proposals, questions, services, validation
 from pgd.goals.forms import ActionForm, ButtonForm, CheckInForm, GoalForm, QuestionForm
 from pgd.goals.progress import local_day
 from pgd.measurements import targets
@@ -52,6 +52,7 @@ def index() -> ResponseReturnValue:
         goals=current,
         history=history,
         questions=services.consult_questions(*who),
+        proposals=[p for p in proposals.proposals(*who) if p.state == "proposed"],
         examples=examples.EXAMPLES,
         button=ButtonForm(),
         today=_today(),
@@ -208,6 +209,26 @@ def change_state(goal_id: uuid.UUID, change: str) -> ResponseReturnValue:
     else:
         flash(str(STATE_MESSAGES[change]), "success")
     return redirect(url_for("goals.detail", goal_id=goal_id))
+
+
+@bp.post("/goals/proposals/<uuid:goal_id>/<answer>")
+@policy.patient
+def answer_proposal(goal_id: uuid.UUID, answer: str) -> ResponseReturnValue:
+    """Accept a goal the practice proposed (it becomes your goal from today) or decline it."""
+    if answer not in ("accept", "decline"):
+        abort(404)
+    try:
+        proposals.answer(*me(), goal_id, accept=answer == "accept", today=_today())
+    except services.NotFound:
+        abort(404)
+    except Invalid as exc:
+        _flash_errors(exc)
+    else:
+        if answer == "accept":
+            flash(_("This is now one of your goals."), "success")
+            return redirect(url_for("goals.index") + f"#goal-{goal_id}")
+        flash(_("You declined the proposal. Your care provider sees this."), "success")
+    return redirect(url_for("goals.index"))
 
 
 @bp.post("/goals/<uuid:goal_id>/actions")

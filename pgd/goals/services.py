@@ -111,7 +111,9 @@ def current_goals(principal: Principal, patient_id: uuid.UUID) -> list[GoalSumma
 
 
 def _history(goals: list[tuple[uuid.UUID, GoalData]]) -> list[GoalSummary]:
-    done = [(gid, g) for gid, g in goals if g.state not in CURRENT_STATES]
+    done = [
+        (gid, g) for gid, g in goals if g.state not in CURRENT_STATES and g.state != State.PROPOSED
+    ]
     done.sort(key=lambda item: item[1].history[-1].at, reverse=True)
     return [_summary(gid, g, None) for gid, g in done]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -14,7 +15,16 @@ from flask_login import current_user
 from pgd import clinical, policy
 from pgd.accounts.current import me
 from pgd.accounts.models import User
-from pgd.measurements import bp, charts, dashboard, glucose_charts, periods, services, targets
+from pgd.measurements import (
+    bp,
+    charts,
+    dashboard,
+    glucose_charts,
+    periods,
+    services,
+    targets,
+    week,
+)
 from pgd.measurements.models import Kind
 from pgd.measurements.validation import LOCAL
 
@@ -61,6 +71,7 @@ def dashboard_page() -> ResponseReturnValue:
         dashboard.glucose_card(services.series(*who, Kind.GLUCOSE, start=since), now),
     ]
     from pgd.accounts import services as accounts
+    from pgd.goals import proposals
     from pgd.goals import services as goals
 
     profile = accounts.profile_of(current_user.id)
@@ -68,9 +79,11 @@ def dashboard_page() -> ResponseReturnValue:
     return render_template(
         "measurements/dashboard.html",
         cards=cards,
+        week_card=dashboard.week_card(week.overview(*who, now), now),
         profile=profile,
         empty=empty,
         goals=goals.current_goals(*who),
+        proposed=[p for p in proposals.proposals(*who) if p.state == "proposed"],
     )
 
 
@@ -95,7 +108,10 @@ def chart_blood_pressure() -> ResponseReturnValue:
     who = me()
     code, start = _period()
     s = services.series(*who, Kind.BLOOD_PRESSURE, start=start)
-    context = blood_pressure_context(s, targets.resolve(*who), start)
+    marked = week.latest_week(*who)
+    context = blood_pressure_context(
+        s, targets.resolve(*who), start, week_day=marked.start_day if marked else None
+    )
     return _render("measurements/chart.html", period=code, **context)
 
 
@@ -123,9 +139,12 @@ def blood_pressure_context(
     start: datetime | None,
     *,
     for_patient: bool = True,
+    week_day: date | None = None,
 ) -> dict[str, object]:
     """Figure and text of a blood pressure chart (the patient's and the clinician's), read
-    against the target this viewer's targets name (a clinician's never the patient's own)."""
+    against the target this viewer's targets name (a clinician's never the patient's own).
+    ``week_day``: day 1 of a measuring week to mark (pgd.measurements.week.latest_week),
+    shown when the week lies in the chosen period."""
     times = _local_times(s.epoch)
     pulse = s.values["pulse"]
     target = judged.blood_pressure
@@ -133,6 +152,11 @@ def blood_pressure_context(
     figure = charts.blood_pressure_figure(
         times, s.values["systolic"], s.values["diastolic"], None, target, x_range(start, times)
     )
+    shown = week_day is not None and (
+        start is None or clinical.measuring_week.end_day(week_day) >= start.astimezone(LOCAL).date()
+    )
+    if week_day is not None and shown:
+        figure["layout"]["shapes"].extend(charts.week_shapes(week_day))
     text = charts.blood_pressure_text(
         times,
         s.values["systolic"],
@@ -141,6 +165,9 @@ def blood_pressure_context(
         pulse if np.isfinite(pulse).any() else None,
         for_patient=for_patient,
     )
+    if week_day is not None and shown:
+        sentence = charts.week_sentence(week_day, for_patient=for_patient)
+        text = replace(text, summary=charts.sentences(text.summary, sentence))
     return {"kind": "blood_pressure", "n": s.n, "figure": _island(figure), "text": text}
 
 

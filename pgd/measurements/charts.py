@@ -13,6 +13,7 @@ This module holds the shared look, blood pressure and weight; glucose is in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from pgd import clinical
-from pgd.clinical import BP, words
+from pgd.clinical import BP, measuring_week, words
 from pgd.clinical.targets import BMI_CATEGORIES
 from pgd.measurements.stats import downsample_minmax, minmax_indices
 from pgd.measurements.validation import format_number
@@ -407,6 +408,54 @@ def blood_pressure_text(
         row.append(names[classes[i]])
         rows.append(row)
     return ChartText(sentences(*parts), headers, rows, caption=caption(len(rows), n))
+
+
+def week_shapes(start_day: date) -> list[Figure]:
+    """A measuring week as two background bands under the readings: day 1 (practice, not
+    counted in the mean) and days 2 to 7, each named in the legend (not colour alone)."""
+    day_one = np.datetime64(start_day, "D")
+    counted = day_one + np.timedelta64(1, "D")
+    after = np.datetime64(measuring_week.end_day(start_day), "D") + np.timedelta64(1, "D")
+    shapes = []
+    for x0, x1, colour, name, dash in (
+        (day_one, counted, BLACK, _("measuring week: day 1, not counted"), "dot"),
+        (counted, after, SKY, _("measuring week: days 2 to 7"), "solid"),
+    ):
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "x0": str(x0),
+                "x1": str(x1),
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": colour,
+                "opacity": 0.1 if colour == BLACK else 0.18,
+                "line": {"color": colour, "width": 1, "dash": dash},
+                "layer": "below",
+                "name": name,
+                "showlegend": True,
+            }
+        )
+    return shapes
+
+
+def week_sentence(start_day: date, *, for_patient: bool = True) -> str:
+    """The text alternative of the marked week."""
+    first = format_date(start_day, "d MMMM", locale=locale())
+    last = format_date(measuring_week.end_day(start_day), "d MMMM y", locale=locale())
+    if for_patient:
+        return _(
+            "Your measuring week from %(first)s to %(last)s is marked; day 1 does not count.",
+            first=first,
+            last=last,
+        )
+    return _(
+        "The measuring week from %(first)s to %(last)s is marked; day 1 does not count.",
+        first=first,
+        last=last,
+    )
 
 
 # --- weight -----------------------------------------------------------------------------

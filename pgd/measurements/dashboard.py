@@ -15,11 +15,16 @@ from flask_babel import gettext as _
 
 from pgd import clinical
 from pgd.clinical import BloodPressureTarget, Level, Verdict
+from pgd.clinical import week_words as ww
 from pgd.clinical import words as cw
 from pgd.measurements.services import Series
+from pgd.measurements.validation import LOCAL
+from pgd.measurements.week import Overview
 
 RECENT_DAYS = 14
 WEIGHT_TREND_DAYS = 91
+# A finished measuring week's result stays on the home page this long after day 7.
+WEEK_RESULT_DAYS = 28
 
 
 @dataclass
@@ -164,3 +169,43 @@ def glucose_card(s: Series, now: datetime) -> Card:
         card.lines.append(_("No readings in the last 14 days."))
     card.status = lead.status
     return card
+
+
+@dataclass
+class WeekCard:
+    """The measuring week on the home page: where the patient is, the practice's request,
+    or the result of a week that ended lately."""
+
+    headline: str
+    lines: list[str] = field(default_factory=list)
+    status: str = "neutral"
+    action: str = "see"  # "enter" (the moment due now), "start" or "see" (the week page)
+    day: int = 0
+    moment: str = ""
+
+
+def week_card(ov: Overview, now: datetime) -> WeekCard | None:
+    if ov.running and ov.status is not None:
+        lines = [p for p in (ww.missed_line(ov.status),) if p]
+        if ov.status.due:
+            return WeekCard(
+                ww.status_line(ov.status), lines, "attention", "enter", ov.status.day, ov.status.due
+            )
+        return WeekCard(ww.status_line(ov.status), lines)
+    if ov.request is not None:
+        who = ov.request.requester
+        headline = (
+            _("%(who)s asks you to do a measuring week.", who=who)
+            if who
+            else _("Your practice asks you to do a measuring week.")
+        )
+        return WeekCard(headline, [ww.how_to_measure()], "attention", "start")
+    found = ov.result
+    today = now.astimezone(LOCAL).date()
+    end = found.week.end_day if found is not None else None
+    if found is None or end is None or not found.finished:
+        return None
+    if (today - end).days > WEEK_RESULT_DAYS:
+        return None
+    said = ww.result_words(found.result, found.target)
+    return WeekCard(said.headline, [said.figure, *said.details], said.status)

@@ -273,6 +273,11 @@ class DeleteForm(FlaskForm):
     """Only the CSRF token: deleting needs a deliberate second click."""
 
 
+# A blood pressure target one may set or agree (mmHg): wide enough for any individual
+# target, narrow enough to catch a typing error. Plausibility only, not a clinical limit.
+BP_TARGET_BOUNDS = {"systolic": (100.0, 180.0), "diastolic": (50.0, 110.0)}
+
+
 class SettingsForm(FlaskForm):
     height = StringField(_l("Height in cm (for your BMI)"), render_kw=NUMBER)
     bp_target_systolic = StringField(_l("Upper value (systolic) below"), render_kw=NUMBER)
@@ -290,8 +295,22 @@ class SettingsForm(FlaskForm):
         specs = (
             ("height", "height_cm", (100.0, 250.0), "cm", False, False),
             # Optional: empty means "the target for my age, or the one agreed at the practice".
-            ("bp_target_systolic", "bp_target_systolic", (100.0, 180.0), "mmHg", True, False),
-            ("bp_target_diastolic", "bp_target_diastolic", (50.0, 110.0), "mmHg", True, False),
+            (
+                "bp_target_systolic",
+                "bp_target_systolic",
+                BP_TARGET_BOUNDS["systolic"],
+                "mmHg",
+                True,
+                False,
+            ),
+            (
+                "bp_target_diastolic",
+                "bp_target_diastolic",
+                BP_TARGET_BOUNDS["diastolic"],
+                "mmHg",
+                True,
+                False,
+            ),
         )
         for field_name, key, bounds, unit, whole, required in specs:
             value = validation.number_in_range(

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from pgd import policy
 from pgd.accounts.current import me
@@ -213,18 +214,20 @@ def delete_reading(reading_id: uuid.UUID) -> ResponseReturnValue:
     return render_template("measurements/delete.html", form=form, reading=reading)
 
 
+def _saved_settings() -> dict[str, str]:
+    current = settings.get(*me())
+    return {
+        "height": "" if current.height_cm is None else format_number(current.height_cm),
+        "bp_target_systolic": str(current.bp_target_systolic or ""),
+        "bp_target_diastolic": str(current.bp_target_diastolic or ""),
+        "glucose_unit": current.glucose_unit,
+    }
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @policy.patient
 def settings_page() -> ResponseReturnValue:
-    current = settings.get(*me())
-    form = SettingsForm(
-        data={
-            "height": "" if current.height_cm is None else format_number(current.height_cm),
-            "bp_target_systolic": str(current.bp_target_systolic or ""),
-            "bp_target_diastolic": str(current.bp_target_diastolic or ""),
-            "glucose_unit": current.glucose_unit,
-        }
-    )
+    form = SettingsForm(data=_saved_settings())
     if form.validate_on_submit():
         try:
             values = form.parse()
@@ -234,4 +237,43 @@ def settings_page() -> ResponseReturnValue:
             settings.save(*me(), settings.Settings(**values))
             flash(_("Your settings have been saved."), "success")
             return redirect(url_for("measurements.settings_page"))
-    return render_template("measurements/settings.html", form=form, targets=targets.resolve(*me()))
+    return _settings(form)
+
+
+def _settings(form: SettingsForm, agreed_form: FlaskForm | None = None) -> str:
+    from pgd.sharing.consult_forms import AgreedTargetForm  # sharing imports measurements
+
+    history = targets.agreed_history(*me())
+    agreed_form = agreed_form or AgreedTargetForm(formdata=None)
+    agreed_form.note.label.text = _("Note (optional)")  # the patient's own note
+    return render_template(
+        "measurements/settings.html",
+        form=form,
+        targets=targets.resolve(*me()),
+        agreed=history,
+        ignored=targets.ignored_change(history),
+        in_force=targets.in_force(history),
+        agreed_form=agreed_form,
+    )
+
+
+@bp.post("/settings/agreed-target")
+@policy.patient
+def change_agreed_target() -> ResponseReturnValue:
+    """The patient changes a target agreed with the practice: kept as history, and the
+    care provider sees that the patient changed it (never silent)."""
+    from pgd.sharing.consult_forms import AgreedTargetForm  # sharing imports measurements
+
+    form = AgreedTargetForm()
+    if form.validate_on_submit():
+        try:
+            target, note = form.parse()
+            targets.agree_blood_pressure(*me(), target, note)
+        except Invalid as exc:
+            form.attach(exc)
+        except LookupError:
+            abort(404)  # nothing agreed to change
+        else:
+            flash(_("Saved. Your care provider will see that you changed the target."), "success")
+            return redirect(url_for("measurements.settings_page") + "#agreed")
+    return _settings(SettingsForm(formdata=None, data=_saved_settings()), form)

@@ -61,6 +61,13 @@ class _Ciphers(dict[str, crypto.RecordCipher]):
         return cipher
 
 
+def _refresh_triage(principal: Principal, patient_id: uuid.UUID, kind: Kind | str) -> None:
+    """Rewrite "my patients"' triage row of this kind in the write's own transaction."""
+    from pgd.sharing import triage  # pgd.sharing imports this module
+
+    triage.refresh(principal, patient_id, kind)
+
+
 def _reading(row_id: uuid.UUID, kind: str, taken_at: int, source: str, payload: bytes) -> v.Reading:
     value, note = v.decode(kind, payload)
     return v.Reading(row_id, Kind(kind), _aware(taken_at), value, note, source)
@@ -95,6 +102,7 @@ def add(
                 "created_at": db.utcnow(),
             },
         )
+        _refresh_triage(principal, patient_id, kind)
     return v.Reading(row_id, kind, _aware(epoch), value, note, source.value)
 
 
@@ -187,6 +195,8 @@ def add_many(
         for start in range(0, len(rows), 5000):
             _insert_many(sess, rows[start : start + 5000])
         added = len(rows)
+        for kind_value in sorted({str(row["kind"]) for row in rows}):  # once a kind
+            _refresh_triage(principal, patient_id, kind_value)
     return AddManyResult(added, duplicates)
 
 
@@ -359,6 +369,7 @@ def update(
         row.taken_at = _epoch(taken_at)
         row.updated_at = db.utcnow()
         _seal_into(row, _cipher(patient_id, Kind(row.kind)), value, note)
+        _refresh_triage(principal, patient_id, row.kind)
     return v.Reading(row.id, Kind(row.kind), _aware(row.taken_at), value, note, row.source)
 
 
@@ -367,6 +378,7 @@ def remove(principal: Principal, patient_id: uuid.UUID, reading_id: uuid.UUID) -
         row = _row(patient_id, reading_id)
         require(principal, patient_id, row.kind, Action.WRITE)
         sess.execute(delete(Measurement).where(Measurement.id == row.id))
+        _refresh_triage(principal, patient_id, row.kind)
 
 
 @dataclass(frozen=True)

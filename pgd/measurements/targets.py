@@ -38,57 +38,137 @@ def _today() -> date:
     return datetime.now(UTC).astimezone(LOCAL).date()
 
 
+@dataclass(frozen=True)
+class AgreedEntry:
+    """One row of the agreed-target history, newest first."""
+
+    systolic: int
+    diastolic: int
+    agreement: Agreement
+    at: datetime
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        return (self.systolic, self.diastolic)
+
+
+def _entries(patient_id: uuid.UUID, limit: int | None) -> list[AgreedEntry]:
+    from pgd.accounts.labels import profession_short  # accounts imports measurements
+
+    query = (
+        select(AgreedTarget.id, AgreedTarget.payload_sealed, AgreedTarget.created_at)
+        .where(
+            AgreedTarget.patient_id == patient_id,
+            AgreedTarget.kind == Kind.BLOOD_PRESSURE.value,
+        )
+        .order_by(AgreedTarget.created_at.desc(), AgreedTarget.id.desc())
+    )
+    rows = db.session().execute(query if limit is None else query.limit(limit)).all()
+    if not rows:
+        return []
+    cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE)
+    found = []
+    for row in rows:
+        data = orjson.loads(cipher.open(TABLE, row.id, row.payload_sealed))
+        agreement = Agreement(
+            name=data["name"],
+            profession=profession_short(data["profession"]),
+            day=date.fromisoformat(data["day"]),
+            note=data.get("note", ""),
+            by_patient=bool(data.get("by_patient", False)),
+        )
+        at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        found.append(AgreedEntry(data["s"], data["d"], agreement, at))
+    return found
+
+
 def agreed_blood_pressure(
     principal: Principal, patient_id: uuid.UUID
 ) -> BloodPressureTarget | None:
     """The newest target agreed with a care provider, if any (needs the blood pressure share)."""
     require(principal, patient_id, Kind.BLOOD_PRESSURE, Action.READ)
-    row = (
-        db.session()
-        .execute(
-            select(AgreedTarget.id, AgreedTarget.payload_sealed)
-            .where(
-                AgreedTarget.patient_id == patient_id,
-                AgreedTarget.kind == Kind.BLOOD_PRESSURE.value,
-            )
-            .order_by(AgreedTarget.created_at.desc())
-            .limit(1)
-        )
-        .first()
-    )
-    if row is None:
+    e = in_force(_entries(patient_id, None))
+    if e is None:
         return None
-    cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE)
-    data = orjson.loads(cipher.open(TABLE, row.id, row.payload_sealed))
-    agreement = Agreement(
-        name=data["name"],
-        profession=data["profession"],
-        day=date.fromisoformat(data["day"]),
-        note=data.get("note", ""),
-    )
-    return BloodPressureTarget(data["s"], data["d"], Source.AGREED, agreement=agreement)
+    return BloodPressureTarget(e.systolic, e.diastolic, Source.AGREED, agreement=e.agreement)
 
 
-def append_agreed_blood_pressure(
+def in_force(history: list[AgreedEntry]) -> AgreedEntry | None:
+    """The agreed target that counts: the newest, unless the patient changed it to a looser
+    one. That change is kept and shown to the care provider, but the target agreed with
+    the care provider stays in force (a looser target would make a higher pressure look
+    good; the same rule as for the patient's own target)."""
+    if not history:
+        return None
+    newest = history[0]
+    if not newest.agreement.by_patient:
+        return newest
+    agreed = next((e for e in history if not e.agreement.by_patient), None)
+    if agreed is not None and clinical.looser(newest.pair, agreed.pair):
+        return agreed
+    return newest
+
+
+def ignored_change(history: list[AgreedEntry]) -> AgreedEntry | None:
+    """The patient's newest change when it is looser and therefore not used, else None."""
+    found = in_force(history)
+    return history[0] if history and found is not history[0] else None
+
+
+def agreed_history(principal: Principal, patient_id: uuid.UUID) -> list[AgreedEntry]:
+    """Every agreed target and every change the patient made to it, newest first. A
+    stopped share leaves them in place: they are the patient's history."""
+    require(principal, patient_id, Kind.BLOOD_PRESSURE, Action.READ)
+    return _entries(patient_id, None)
+
+
+def agree_blood_pressure(
     principal: Principal,
     patient_id: uuid.UUID,
     target: tuple[int, int],
-    agreement: Agreement,
+    note: str = "",
+    today: date | None = None,
 ) -> None:
-    """Store an agreed target as a new history row (never overwrites), by whoever the
-    sharing policy lets write blood pressure: today the patient (who copies what was
-    agreed at the practice); the care provider's own write (with a share of blood
-    pressure, logged as its own action) comes with the consult issue."""
-    require(principal, patient_id, Kind.BLOOD_PRESSURE, Action.WRITE)
-    payload = {
-        "s": int(target[0]),
-        "d": int(target[1]),
-        "name": agreement.name,
-        "profession": agreement.profession,
-        "day": agreement.day.isoformat(),
-        "note": agreement.note,
-    }
+    """Record a blood pressure target as a new history row (never overwrites).
+
+    A care provider with an active blood pressure share records what was agreed at the
+    consult (its own action in the access log). The patient may change an agreed target
+    later: that is kept as history and shown to the care provider as the patient's change.
+    Raises NotFound (404) when the policy does not allow it, LookupError when a patient
+    has no agreed target to change.
+    """
+    from pgd.accounts import services as accounts  # accounts imports measurements
+    from pgd.sharing import access_log, dossier, labels  # sharing imports measurements
+
+    clinician = principal.role == "clinician"
+    require(
+        principal,
+        patient_id,
+        Kind.BLOOD_PRESSURE,
+        Action.AGREE_TARGET if clinician else Action.WRITE,
+    )
+    day = today or _today()
     with db.transaction() as sess:
+        if clinician:
+            details = accounts.clinician_details(principal.id)
+            name = labels.short_name(accounts.profile_of(principal.id).name)
+            profession = details.profession if details else ""
+            by_patient = False
+        else:
+            previous = _raw_newest(patient_id)
+            if previous is None:
+                raise LookupError("no agreed target to change")
+            name, profession = str(previous["name"]), str(previous["profession"])
+            by_patient = True
+        payload = {
+            "s": int(target[0]),
+            "d": int(target[1]),
+            "name": name,
+            "profession": profession,
+            "day": day.isoformat(),
+            "note": note.strip(),
+            "by_patient": by_patient,
+        }
         row = AgreedTarget(
             id=db.new_id(),
             patient_id=patient_id,
@@ -100,6 +180,34 @@ def append_agreed_blood_pressure(
         cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE, create=True)
         row.payload_sealed = cipher.seal(TABLE, row.id, orjson.dumps(payload))
         sess.add(row)
+        if clinician:
+            dossier.log_write(
+                principal,
+                patient_id,
+                Kind.BLOOD_PRESSURE.value,
+                access_log.WriteAction.AGREE_TARGET,
+            )
+
+
+def _raw_newest(patient_id: uuid.UUID) -> dict[str, object] | None:
+    row = (
+        db.session()
+        .execute(
+            select(AgreedTarget.id, AgreedTarget.payload_sealed)
+            .where(
+                AgreedTarget.patient_id == patient_id,
+                AgreedTarget.kind == Kind.BLOOD_PRESSURE.value,
+            )
+            .order_by(AgreedTarget.created_at.desc(), AgreedTarget.id.desc())
+            .limit(1)
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE)
+    data: dict[str, object] = orjson.loads(cipher.open(TABLE, row.id, row.payload_sealed))
+    return data
 
 
 def resolve(

@@ -17,6 +17,7 @@ def _limit_keys_to_the_principal() -> None:
     policy allows (an API request does the same once its token is checked)."""
     g.pop("pgd_grants", None)
     g.pop("pgd_key_scope", None)
+    g.pop("pgd_seal_scope", None)
     if request.endpoint == "static":
         return
     if request.blueprint == "api":
@@ -28,4 +29,4 @@ def _limit_keys_to_the_principal() -> None:
         crypto.limit_keys_to(current_user.id)
 
 
-from pgd.sharing import routes, routes_keys, routes_patient  # noqa: E402,F401  (views on bp)
+from pgd.sharing import routes, routes_consult, routes_keys, routes_patient, routes_week  # noqa: E402,F401  (views on bp)

@@ -45,6 +45,16 @@ class WriteAction:
     PROPOSE_GOAL = "propose_goal"
 
 
+WRITES = frozenset(
+    (
+        WriteAction.AGREE_TARGET,
+        WriteAction.REQUEST_WEEK,
+        WriteAction.MARK_DISCUSSED,
+        WriteAction.PROPOSE_GOAL,
+    )
+)
+
+
 @dataclass(frozen=True)
 class Actor:
     id: uuid.UUID
@@ -303,7 +313,8 @@ class Visit:
     actor_name: str
     actor_profession: str
     categories: tuple[str, ...]  # in the order of pgd.sharing.policy.SHAREABLE
-    action: str  # "api_read", or "view" for the web pages (summary and charts)
+    # "api_read", "view" for the web pages (summary and charts), or a WriteAction
+    action: str
     first: datetime
     last: datetime
     count: int
@@ -319,7 +330,9 @@ def visits(events: list[EventView], order: tuple[str, ...]) -> list[Visit]:
     found: list[Visit] = []
     keys: list[tuple[uuid.UUID, str, date]] = []
     for e in events:
-        action = "api_read" if e.action == ReadAction.API else "view"
+        action = (
+            "api_read" if e.action == ReadAction.API else e.action if e.action in WRITES else "view"
+        )
         key = (e.actor_id, action, e.occurred_at.astimezone(LOCAL).date())
         if found and keys[-1] == key and found[-1].first - e.occurred_at <= VISIT_GAP:
             v = found[-1]

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import request
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 
-from pgd import crypto, db
+from pgd import clinical, crypto, db
 from pgd.accounts import services as accounts
 from pgd.accounts.models import Role
 from pgd.measurements import services as measurements
-from pgd.measurements import targets
+from pgd.measurements import targets, week
 from pgd.measurements.models import Kind
 from pgd.sharing import access_log, codes, policy, summary
 from pgd.sharing.access_log import Actor, ReadAction
@@ -27,6 +27,7 @@ from pgd.sharing.models import ShareCode
 from pgd.sharing.policy import Action, ActiveGrant, Principal
 
 if TYPE_CHECKING:  # pgd.goals imports the sharing policy: import it late at run time
+    from pgd.goals.proposals import Proposal
     from pgd.goals.questions import Question
     from pgd.goals.services import GoalSummary
 
@@ -48,13 +49,9 @@ def new_share_code(principal: Principal) -> tuple[str, datetime]:
     code = codes.generate()
     expires = now + codes.VALID_FOR
     with db.transaction() as sess:
-        # Used and expired codes of this clinician are of no use to anyone: clear them.
-        sess.execute(
-            delete(ShareCode).where(
-                ShareCode.clinician_id == principal.id,
-                or_(ShareCode.used_at.is_not(None), ShareCode.expires_at <= now),
-            )
-        )
+        # A new code cancels the clinician's earlier ones: an unused code shown to one
+        # patient cannot be typed in later by another. Used and expired ones go too.
+        sess.execute(delete(ShareCode).where(ShareCode.clinician_id == principal.id))
         sess.add(
             ShareCode(
                 digest=codes.digest(code),
@@ -139,7 +136,7 @@ def my_patients(
     )
 
 
-def _actor(principal: Principal) -> Actor:
+def actor_of(principal: Principal) -> Actor:
     details = accounts.clinician_details(principal.id)
     return Actor(
         principal.id,
@@ -148,14 +145,14 @@ def _actor(principal: Principal) -> Actor:
     )
 
 
-def _address() -> str:
+def address() -> str:
     return request.remote_addr or "unknown"
 
 
 def log_write(principal: Principal, patient_id: uuid.UUID, category: str, action: str) -> None:
     """Append the access-log event of one clinician write (call inside the write's
     transaction, after policy.require allowed it): no log, no write."""
-    access_log.append(_actor(principal), patient_id, [category], action, _address())
+    access_log.append(actor_of(principal), patient_id, [category], action, address())
 
 
 def grant_for(principal: Principal, patient_id: uuid.UUID) -> ActiveGrant:
@@ -181,14 +178,24 @@ class Dossier:
     blocks: list[summary.Block] = field(default_factory=list)
     goals: list[GoalSummary] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    age: int | None = None  # in whole years on the (local) day of the summary
 
 
 def _goals_part(principal: Principal, patient_id: uuid.UUID, dossier: Dossier) -> None:
+    from pgd.goals import proposals
     from pgd.goals import services as goals
 
     # The active goals (paused, achieved and stopped ones are the patient's history).
     dossier.goals = [g for g in goals.goals_overview(principal, patient_id) if g.state == "active"]
-    dossier.questions = list(goals.consult_questions(principal, patient_id))
+    # Open questions, then those ticked off in this period (by whom shows with each).
+    dossier.questions = [
+        q
+        for q in goals.consult_questions(principal, patient_id, include_discussed=True)
+        if not q.discussed
+        or (q.discussed_at is not None and q.discussed_at >= dossier.window_start)
+    ]
+    dossier.proposals = proposals.proposals(principal, patient_id)
 
 
 def pre_consult(
@@ -205,6 +212,9 @@ def pre_consult(
     start = end - timedelta(days=SUMMARY_PERIODS[period])
     window = summary.Window(int(start.timestamp()), int(end.timestamp()) + 1)
     earlier = datetime.fromtimestamp(window.previous_start, UTC)
+    from pgd.clinical import age_on
+    from pgd.sharing.summary_lists import LOCAL
+
     with db.transaction():
         profile = accounts.profile_of(patient_id)
         dossier = Dossier(
@@ -216,6 +226,7 @@ def pre_consult(
             period,
             start,
             end,
+            age=age_on(profile.birth_date, end.astimezone(LOCAL).date()),
         )
         # The clinical target (standard for age, or agreed): never the patient's own.
         goals_for = targets.resolve(principal, patient_id)
@@ -230,7 +241,14 @@ def pre_consult(
                     s.values["diastolic"],
                     window,
                     goals_for.blood_pressure,
+                    pulse=s.values.get("pulse"),
                 )
+                history = targets.agreed_history(principal, patient_id)
+                if history and history[0].agreement.by_patient:
+                    block.target_change = (history[0], targets.ignored_change(history) is not None)
+                block.week = week.latest_result(principal, patient_id)
+                if block.week is not None and clinical.measuring_week.mean_high(block.week.result):
+                    block.flags.insert(0, ("bp_week_high", 0))
             elif kind == Kind.WEIGHT:
                 block = summary.weight(
                     s.epoch,
@@ -244,7 +262,7 @@ def pre_consult(
             dossier.blocks.append(block)
         if crypto.Category.GOALS.value in grant.categories:
             _goals_part(principal, patient_id, dossier)
-        access_log.append(_actor(principal), patient_id, dossier.categories, action, _address())
+        access_log.append(actor_of(principal), patient_id, dossier.categories, action, address())
     return dossier
 
 
@@ -278,7 +296,7 @@ def chart_data(
         goal = goals.weight_goal_line(principal, patient_id) if kind == Kind.WEIGHT else None
         judged = targets.resolve(principal, patient_id, blood_pressure=kind == Kind.BLOOD_PRESSURE)
         shown = [kind.value] if goal is None else [kind.value, crypto.Category.GOALS.value]
-        access_log.append(_actor(principal), patient_id, shown, ReadAction.CHART, _address())
+        access_log.append(actor_of(principal), patient_id, shown, ReadAction.CHART, address())
     return ChartData(series, name, judged, goal)
 
 
@@ -296,6 +314,6 @@ def api_page(
     with db.transaction():
         page = measurements.page(principal, patient_id, kinds, start, end, cursor, limit)
         access_log.append(
-            _actor(principal), patient_id, [k.value for k in kinds], ReadAction.API, _address()
+            actor_of(principal), patient_id, [k.value for k in kinds], ReadAction.API, address()
         )
     return page

@@ -1,7 +1,9 @@
-"""Sharing forms: find a care provider, choose what to share, narrow, revoke.
+"""Sharing forms: find a care provider, choose what to share, change it, revoke.
 
 Dates are typed the Dutch way (day-month-year) and mean whole days in the Netherlands:
 "from 1 March" starts at 00:00 that day, "until 1 June" lasts to the end of that day.
+"3 months" and "1 year" are counted in local days too and end at the end of the last one,
+so the day the patient is shown is the last day the share works.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from pgd.forms import ForgivingDateField
 from pgd.measurements.validation import LOCAL
 from pgd.sharing import codes, labels
+from pgd.sharing.consent_words import last_day
 from pgd.sharing.policy import SHAREABLE
 from pgd.sharing.services import SharingError
 
@@ -80,7 +83,21 @@ def local_start(day: date) -> datetime:
 
 
 def local_end(day: date) -> datetime:
+    """The end of a local day: 00:00 the next day (exclusive), in UTC. The `last_day`
+    template filter shows this moment as `day` again."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL).astimezone(UTC)
+
+
+def span_end(code: str, now: datetime) -> datetime:
+    """The end of "3 months" or "1 year" from `now`: counted in local calendar days (a
+    day is 23 or 25 hours across a clock change), through the end of the last day."""
+    return local_end(now.astimezone(LOCAL).date() + EXPIRY_SPANS[code])
+
+
+def _span_label(value: str, text: Any, now: datetime) -> Any:
+    if value not in EXPIRY_SPANS:
+        return text
+    return _("%(span)s (until %(day)s)", span=text, day=last_day(span_end(value, now)))
 
 
 class _Terms(FlaskForm):
@@ -102,10 +119,15 @@ class _Terms(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.categories.choices = [(c, labels.category(c)) for c in SHAREABLE]
+        # "3 months" names its last day, the day the share is shown to end on.
+        now = datetime.now(UTC)
+        self.expiry.choices = [
+            (value, _span_label(value, text, now)) for value, text in self.expiry.choices
+        ]
 
     def expires_at(self, now: datetime) -> datetime:
         if self.expiry.data in EXPIRY_SPANS:
-            return now + EXPIRY_SPANS[self.expiry.data]
+            return span_end(self.expiry.data, now)
         if self.until.data is None:
             if not self.until.errors:
                 self.until.errors = [_("Fill in the last day, for example 1-6-2027.")]
@@ -135,14 +157,22 @@ class GrantForm(_Terms):
         return local_start(self.data_from_day.data)
 
 
-class NarrowForm(_Terms):
-    """Remove categories or end sooner: the same choices, limited to what is shared now."""
+class ChangeForm(_Terms):
+    """Add or remove categories, extend or shorten: the choices of a new share, plus
+    keeping the end date. `confirmed` comes from the step that shows what sharing more
+    or longer means."""
 
     expiry = RadioField(
         _l("Until when?"),
-        choices=[("keep", _l("Keep the end date")), ("date", _l("End sooner, on a date"))],
+        choices=[
+            ("keep", _l("Keep the end date")),
+            ("3m", _l("3 months from today")),
+            ("1y", _l("1 year from today")),
+            ("date", _l("Until a date I choose")),
+        ],
         default="keep",
     )
+    confirmed = HiddenField()
 
 
 class ConfirmForm(FlaskForm):

@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import g, has_request_context
 from flask_babel import format_date, format_datetime, format_decimal, format_time, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from pgd import clinical
 from pgd.accounts.labels import profession_label
 from pgd.clinical import words as cw
+from pgd.sharing import sparkline as spark
+from pgd.sharing.summary import STEADY
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
@@ -79,7 +82,15 @@ def visit_sentence(visit: Any) -> str:
         when = _("on %(day)s at %(time)s", day=day, time=start)
     else:
         when = _("on %(day)s between %(start)s and %(end)s", day=day, start=start, end=end)
-    if visit.action == "api_read":
+    writes = {
+        "agree_target": _("%(who)s recorded the agreed target for your blood pressure %(when)s"),
+        "request_week": _("%(who)s asked you for a blood pressure measuring week %(when)s"),
+        "mark_discussed": _("%(who)s marked a question of yours as discussed %(when)s"),
+        "propose_goal": _("%(who)s proposed a goal to you %(when)s"),
+    }
+    if visit.action in writes:
+        text = writes[visit.action]
+    elif visit.action == "api_read":
         text = _("%(who)s read your %(what)s through the practice system %(when)s")
     else:
         text = _("%(who)s viewed your %(what)s %(when)s")
@@ -157,6 +168,15 @@ def flag(code: str, amount: float, block: Any = None) -> str:
                 target=cw.bp_target(target_),
             )
         return _("Mean home blood pressure above the target.")
+    if code == "bp_week_high":
+        found = getattr(block, "week", None)
+        if found is not None and found.result.used:
+            return _(
+                "Measuring week %(value)s: not below %(target)s.",
+                value=cw.pressure(found.result.systolic or 0, found.result.diastolic or 0),
+                target=cw.bp_target(found.target),
+            )
+        return _("Measuring week above the target.")
     if code == "bp_very_high":
         return ngettext(
             "%(num)d reading of 180/110 or higher.",
@@ -249,4 +269,232 @@ def goal_progress(goal: Any) -> str:
         text += " · " + _(
             "%(pct)s%% of the way", pct=format_decimal(progress.share_done * 100, format="#,##0")
         )
+    return text
+
+
+# -- the pre-consult summary: dated lists, groups, adherence, trend line ----------------
+
+
+def age(years: int | None) -> str:
+    return "" if years is None else ngettext("%(num)d year", "%(num)d years", years)
+
+
+def moment_of_day(name: str) -> str:
+    """The four moments of pgd.sharing.summary_lists (by the local clock hour)."""
+    return {
+        "night": _("night"),
+        "morning": _("morning"),
+        "afternoon": _("afternoon"),
+        "evening": _("evening"),
+    }.get(name, name)
+
+
+def glucose_moment(moment: str) -> str:
+    """The moment the patient chose, as the measurement form names it."""
+    from pgd.measurements.forms import moment_choices
+
+    cache = _request_cache("pgd_glucose_moments")
+    if not cache:
+        cache.update({code: str(label) for code, label in moment_choices()})
+    return cache.get(moment, moment)
+
+
+def event_moment(event: Any) -> str:
+    """Blood sugar: the moment the patient chose ("after lunch"); else by the clock."""
+    if event.moment and event.moment != "other":
+        return glucose_moment(event.moment).lower()
+    return moment_of_day(event.moment_of_day)
+
+
+def iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def when(epoch: int) -> str:
+    """'12 Mar 08:10' in local time; with the year when it is not this year."""
+    at = datetime.fromtimestamp(epoch, UTC)
+    this_year = at.astimezone(LOCAL).year == datetime.now(LOCAL).year
+    return format_datetime(at, "d MMM HH:mm" if this_year else "d MMM y HH:mm")
+
+
+def event_value(code: str, event: Any) -> str:
+    """A listed reading without its unit (the flag above the list says it): '186/104'."""
+    if code == "blood_pressure":
+        return cw.pressure(event.values[0], event.values[1])
+    return number(code, event.values[0])
+
+
+def more(num: int) -> str:
+    return ngettext("and %(num)d more", "and %(num)d more", num)
+
+
+def night_hypos(num: int) -> str:
+    return ngettext("%(num)d of them at night.", "%(num)d of them at night.", num)
+
+
+def _change(code: str, direction: str | None, delta: float | None) -> str:
+    if direction == "same" or delta is None:
+        return _("about the same")
+    sign = "+" if delta > 0 else "−"
+    return f"{sign}{number(code, abs(delta))} {_UNITS.get(code, '')}"
+
+
+def trend_lines(block: Any) -> list[str]:
+    """Blood pressure: the upper and the lower pressure in one line; else the one value."""
+    if block.category != "blood_pressure" or block.trend is None:
+        return [trend(block.category, block.trend, block.trend_delta)]
+    return [
+        _(
+            "Compared with the period before: upper pressure %(upper)s, lower pressure "
+            "%(lower)s (means).",
+            upper=_change(block.category, block.trend, block.trend_delta),
+            lower=_change(block.category, block.trend_diastolic, block.trend_diastolic_delta),
+        )
+    ]
+
+
+def pulse(block: Any) -> str:
+    if block.pulse_mean is None:
+        return ""
+    return ngettext(
+        "Pulse %(value)s per minute (mean of %(num)d)",
+        "Pulse %(value)s per minute (mean of %(num)d)",
+        block.pulse_n,
+        value=cw.number(round(block.pulse_mean)),
+    )
+
+
+def bmi(block: Any) -> str:
+    if block.bmi is None:
+        return ""
+    return _(
+        "BMI %(bmi)s: %(category)s",
+        bmi=cw.number(round(block.bmi, 1), 1),
+        category=cw.bmi_category(block.bmi_category),
+    )
+
+
+def weight_goal(block: Any) -> str:
+    """The patient's own weight goal against this period, in words (goals shared only)."""
+    goal = block.goal
+    if goal is None:
+        return ""
+    kg = cw.number(round(abs(goal.from_goal_kg), 1), 1)
+    parts = [_("The patient's own weight goal: %(goal)s kg.", goal=cw.number(goal.goal_kg))]
+    if round(goal.from_goal_kg, 1) == 0:
+        parts.append(_("Reached."))
+    elif goal.from_goal_kg > 0:
+        parts.append(_("Now %(kg)s kg above it.", kg=kg))
+    else:
+        parts.append(_("Now %(kg)s kg below it.", kg=kg))
+    change = goal.change_kg
+    moved = f"{'−' if change < 0 else '+'}{cw.number(round(abs(change), 1), 1)}"
+    towards = (goal.direction == "down" and change < 0) or (goal.direction == "up" and change > 0)
+    if abs(change) < STEADY["kg"]:
+        parts.append(_("About the same in this period."))
+    elif towards:
+        parts.append(_("%(kg)s kg in this period, towards the goal.", kg=moved))
+    else:
+        parts.append(_("%(kg)s kg in this period, away from the goal.", kg=moved))
+    return " ".join(parts)
+
+
+def by_moment(block: Any) -> list[str]:
+    """'Fasting / before a meal: 6.8 (12 readings)', per group of moments (mmol/L)."""
+    groups = {
+        "fasting": _("Fasting / before a meal"),
+        "after_meal": _("After a meal"),
+        "general": _("Other moments"),
+    }
+    return [
+        ngettext(
+            "%(group)s: %(value)s (%(num)d reading)",
+            "%(group)s: %(value)s (%(num)d readings)",
+            st.n,
+            group=groups[key],
+            value=number("glucose", st.mean),
+        )
+        for key, st in block.by_moment.items()
+    ]
+
+
+def adherence(block: Any) -> str:
+    """Days with a reading in the period, against a measuring plan when there is one."""
+    days = block.daily.n_days if block.daily is not None else 0
+    text = ngettext(
+        "on %(measured)d of %(num)d day",
+        "on %(measured)d of %(num)d days",
+        days,
+        measured=block.days_measured,
+    )
+    if block.expected is not None:
+        text += " · " + _("%(expected)d expected", expected=block.expected)
+    return text
+
+
+# The daily means each row's trend line draws.
+_SPARK_LINES: dict[str, tuple[str, ...]] = {
+    "blood_pressure": ("systolic", "diastolic"),
+    "weight": ("kg",),
+    "glucose": ("mmol",),
+}
+
+
+def sparkline_text(block: Any, period: str) -> str:
+    """The trend line in words: 'Upper pressure from 152 to 141 in the last 3 months'."""
+    daily, when_ = block.daily, summary_period(period)
+    names = _SPARK_LINES.get(block.category, ("mmol",))
+    ends = [daily.first_last(name) for name in names]
+    if len(daily.days) == 1:
+        return _(
+            "One day with readings in %(period)s: %(value)s.",
+            period=when_,
+            value=value(block.category, tuple(e[0] for e in ends)),
+        )
+    if block.category == "blood_pressure":
+        return _(
+            "Upper pressure from %(s1)s to %(s2)s and lower pressure from %(d1)s to %(d2)s "
+            "in %(period)s (daily means).",
+            s1=number(block.category, ends[0][0]),
+            s2=number(block.category, ends[0][1]),
+            d1=number(block.category, ends[1][0]),
+            d2=number(block.category, ends[1][1]),
+            period=when_,
+        )
+    return _(
+        "%(what)s from %(first)s to %(last)s %(unit)s in %(period)s (daily means).",
+        what=stat_name(names[0]),
+        first=number(block.category, ends[0][0]),
+        last=number(block.category, ends[0][1]),
+        unit=_UNITS[block.category],
+        period=when_,
+    )
+
+
+def sparkline(block: Any, period: str) -> Markup:
+    """The row's trend line (inline SVG), with the blood pressure target as dashed lines."""
+    if block.daily is None:
+        return Markup("")
+    targets = block.target.pair if block.target is not None else ()
+    names = _SPARK_LINES.get(block.category, ("mmol",))
+    return spark.svg(block.daily, names, sparkline_text(block, period), targets)
+
+
+def target_change(change: Any) -> str:
+    """The patient's own change of the agreed target, as the care provider reads it."""
+    entry, ignored = change
+    day = format_date(entry.agreement.day, "long")
+    value = f"{entry.systolic}/{entry.diastolic}"
+    if ignored:
+        text = _(
+            "The patient changed the agreed target to %(value)s on %(day)s: looser, so not used.",
+            value=value,
+            day=day,
+        )
+    else:
+        text = _(
+            "The patient changed the agreed target to %(value)s on %(day)s.", value=value, day=day
+        )
+    if entry.agreement.note:
+        text += " " + _("Note: “%(note)s”", note=entry.agreement.note)
     return text

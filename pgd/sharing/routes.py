@@ -15,7 +15,7 @@ from flask_login import current_user
 from pgd import policy
 from pgd.accounts import services as accounts
 from pgd.accounts.current import me
-from pgd.measurements import chart_routes, periods
+from pgd.measurements import chart_routes, periods, week
 from pgd.measurements.models import Kind
 from pgd.sharing import bp, codes, dossier, labels
 from pgd.sharing.forms import ConfirmForm
@@ -30,15 +30,18 @@ CHART_KINDS = {
 @bp.get("/clinician")
 @policy.clinician
 def clinician_home() -> ResponseReturnValue:
+    from pgd.sharing import worklist  # "my patients" as a triage worklist (issue 11)
+
     profile = accounts.profile_of(current_user.id)
     details = accounts.clinician_details(current_user.id)
-    page = dossier.my_patients(me()[0], request.args.get("after"))
+    page = worklist.my_patients(
+        me()[0], request.args.get("sort"), request.args.get("page", 1, type=int)
+    )
     return render_template(
         "sharing/clinician_home.html",
         profile=profile,
         details=details,
         page=page,
-        first_page=not request.args.get("after"),
         labels=labels,
     )
 
@@ -59,9 +62,13 @@ def share_code() -> ResponseReturnValue:
 def patient_dossier(patient_id: uuid.UUID) -> ResponseReturnValue:
     period = request.args.get("period", dossier.DEFAULT_PERIOD)
     found = dossier.pre_consult(me()[0], patient_id, period)
+    from pgd.sharing import routes_week  # registers its views on bp after this module
+
     return render_template(
         "sharing/dossier.html",
         d=found,
+        week_panel=routes_week.week_panel(me()[0], patient_id),
+        csrf=ConfirmForm(),
         labels=labels,
         periods=dossier.SUMMARY_PERIODS,
         chart_slugs={v.value: k for k, v in CHART_KINDS.items()},
@@ -78,8 +85,13 @@ def patient_chart(patient_id: uuid.UUID, slug: str) -> ResponseReturnValue:
     start = periods.start_of(code, datetime.now(UTC))
     data = dossier.chart_data(me()[0], patient_id, kind, start)
     if kind == Kind.BLOOD_PRESSURE:
+        shown = week.latest_week(me()[0], patient_id)
         context = chart_routes.blood_pressure_context(
-            data.series, data.targets_for, start, for_patient=False
+            data.series,
+            data.targets_for,
+            start,
+            for_patient=False,
+            week_day=shown.start_day if shown else None,
         )
     elif kind == Kind.WEIGHT:
         context = chart_routes.weight_context(

@@ -1,4 +1,4 @@
-"""The patient's sharing pages: grant, see, narrow and revoke; who looked at my data."""
+"""The patient's sharing pages: grant, see, change and revoke; who looked at my data."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 
 from pgd import policy
 from pgd.accounts.current import me
-from pgd.sharing import access_log, bp, labels, services
-from pgd.sharing.forms import ConfirmForm, GrantForm, LookupForm, NarrowForm
+from pgd.sharing import access_log, bp, consent_words, labels, services
+from pgd.sharing.forms import ChangeForm, ConfirmForm, GrantForm, LookupForm
 from pgd.sharing.policy import SHAREABLE
 from pgd.sharing.services import SharingError
 
@@ -36,13 +36,11 @@ def _message(error: SharingError) -> str:
         ("email", "self"): _("You cannot share with yourself."),
         ("categories", "none"): _("Choose at least one thing to share."),
         ("categories", "unknown"): _("Choose from the list."),
-        ("categories", "wider"): _(
-            "You can only remove things here. To share more, make a new share."
+        ("categories", "same"): _(
+            "This is already what you share, so nothing was changed. Did you already save "
+            "it? Check your overview."
         ),
         ("expiry", "past"): _("The end date has passed. Choose a date after today."),
-        ("expiry", "longer"): _(
-            "You can only end a share sooner here. To share longer, make a new share."
-        ),
         ("data_from", "future"): _("The first day cannot be in the future."),
         ("clinician", "already"): _(
             "You already share with this care provider. You can change that share in your overview."
@@ -76,7 +74,9 @@ def _attach(form: FlaskForm, error: SharingError, fallback: str) -> None:
 @policy.patient
 def overview() -> ResponseReturnValue:
     grants = services.grants_of(me()[0])
-    return render_template("sharing/overview.html", grants=grants, labels=labels)
+    return render_template(
+        "sharing/overview.html", grants=grants, labels=labels, words=consent_words
+    )
 
 
 @bp.route("/sharing/new", methods=["GET", "POST"])
@@ -143,19 +143,47 @@ def _grant(grant_id: uuid.UUID) -> services.GrantView:
         abort(404)
 
 
+def _confirm_fields(change: consent_words.TermsChange) -> list[tuple[str, str]]:
+    """The change as hidden fields: what the patient confirms is exactly what is saved
+    (a chosen "3 months" becomes its last day, so midnight cannot move it)."""
+    fields = [("categories", c) for c in change.after]
+    if change.expires_after == change.expires_before:
+        fields.append(("expiry", "keep"))
+    else:
+        last = consent_words.last_local_day(change.expires_after)
+        fields += [("expiry", "date"), ("until", last.strftime("%d-%m-%Y"))]
+    return [*fields, ("confirmed", "yes")]
+
+
 @bp.route("/sharing/<uuid:grant_id>", methods=["GET", "POST"])
 @policy.patient
 def change_share(grant_id: uuid.UUID) -> ResponseReturnValue:
     grant = _grant(grant_id)
     if grant.status != "active":
         abort(404)
-    form = NarrowForm(data={"categories": list(grant.categories)})
-    form.categories.choices = [(c, labels.category(c)) for c in grant.categories]
+    form = ChangeForm(data={"categories": list(grant.categories)})
     if form.validate_on_submit():
         try:
-            now = datetime.now(UTC)
-            until = grant.expires_at if form.expiry.data == "keep" else form.expires_at(now)
-            services.narrow(me()[0], grant.id, form.categories.data or [], until)
+            until = None if form.expiry.data == "keep" else form.expires_at(datetime.now(UTC))
+            services.change_terms(
+                me()[0],
+                grant.id,
+                form.categories.data or [],
+                until,
+                confirmed=form.confirmed.data == "yes",
+            )
+        except services.NeedsConfirmation as ask:
+            lines = consent_words.confirm_lines(ask.change, grant.clinician.name, grant.data_from)
+            return render_template(
+                "sharing/change_confirm.html",
+                form=form,
+                grant=grant,
+                change=ask.change,
+                lines=lines,
+                fields=_confirm_fields(ask.change),
+                words=consent_words,
+                labels=labels,
+            )
         except SharingError as exc:
             _attach(form, exc, "categories")
         except services.NotFound:

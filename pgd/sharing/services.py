@@ -1,4 +1,4 @@
-"""The patient's side of sharing: find a clinician, grant, see, narrow and revoke grants,
+"""The patient's side of sharing: find a clinician, grant, see, change and revoke grants,
 and read who looked. Every function takes the principal; one transaction per write.
 """
 
@@ -12,13 +12,15 @@ from datetime import datetime
 from flask import current_app
 from limits import RateLimitItem, parse
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from pgd import db
 from pgd.accounts import services as accounts
 from pgd.accounts import throttle
 from pgd.accounts.models import Role, User
 from pgd.sharing import access_log, codes, policy
-from pgd.sharing.models import Grant, ShareCode
+from pgd.sharing.consent_words import TermsChange, last_local_day, ordered
+from pgd.sharing.models import Grant, GrantChange, ShareCode
 from pgd.sharing.policy import Principal, aware, split_categories
 
 
@@ -55,6 +57,7 @@ class GrantView:
     created_at: datetime
     revoked_at: datetime | None
     status: str  # "active", "expired" or "revoked"
+    changes: tuple[TermsChange, ...] = ()  # consent changes, newest first
 
 
 def _patient(principal: Principal) -> uuid.UUID:
@@ -147,6 +150,17 @@ def find_clinician(principal: Principal, *, code: str = "", email: str = "") -> 
 
 
 # -- granting ---------------------------------------------------------------------------
+def _lock_patient(sess: Session, patient_id: uuid.UUID) -> None:
+    """Take the patient's row lock (PostgreSQL) or the write lock (SQLite) first: two
+    writes to the patient's grants at the same moment then run one after the other."""
+    sess.execute(
+        update(User)
+        .where(User.id == patient_id)
+        .values(session_version=User.session_version)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def check_terms(
     categories: Iterable[str], data_from: datetime | None, expires_at: datetime, now: datetime
 ) -> tuple[str, ...]:
@@ -179,15 +193,7 @@ def create_grant(
     if card.id == patient_id:
         raise SharingError("email", "self")
     with db.transaction() as sess:
-        # First take the patient's row lock (PostgreSQL) or the write lock (SQLite): two
-        # confirmations at the same moment then run one after the other, and the second
-        # sees the first one's grant below.
-        sess.execute(
-            update(User)
-            .where(User.id == patient_id)
-            .values(session_version=User.session_version)
-            .execution_options(synchronize_session=False)
-        )
+        _lock_patient(sess, patient_id)  # the second of two confirmations sees the first
         if code:
             used = sess.execute(
                 update(ShareCode)
@@ -222,7 +228,9 @@ def _status(row: Grant, now: datetime) -> str:
     return "active" if aware(row.expires_at) > now else "expired"  # type: ignore[operator]
 
 
-def _view(row: Grant, card: ClinicianCard, now: datetime) -> GrantView:
+def _view(
+    row: Grant, card: ClinicianCard, now: datetime, changes: tuple[TermsChange, ...] = ()
+) -> GrantView:
     return GrantView(
         row.id,
         card,
@@ -232,7 +240,29 @@ def _view(row: Grant, card: ClinicianCard, now: datetime) -> GrantView:
         aware(row.created_at),  # type: ignore[arg-type]
         aware(row.revoked_at),
         _status(row, now),
+        changes,
     )
+
+
+def _changes_of(patient_id: uuid.UUID) -> dict[uuid.UUID, tuple[TermsChange, ...]]:
+    """The patient's consent changes per grant, newest first (one query for the page)."""
+    rows = db.session().scalars(
+        select(GrantChange)
+        .where(GrantChange.patient_id == patient_id)
+        .order_by(GrantChange.changed_at.desc())
+    )
+    found: dict[uuid.UUID, list[TermsChange]] = {}
+    for row in rows:
+        found.setdefault(row.grant_id, []).append(
+            TermsChange(
+                aware(row.changed_at),  # type: ignore[arg-type]
+                ordered(split_categories(row.categories_before)),
+                ordered(split_categories(row.categories_after)),
+                aware(row.expires_before),  # type: ignore[arg-type]
+                aware(row.expires_after),  # type: ignore[arg-type]
+            )
+        )
+    return {grant_id: tuple(items) for grant_id, items in found.items()}
 
 
 def grants_of(principal: Principal) -> list[GrantView]:
@@ -242,12 +272,13 @@ def grants_of(principal: Principal) -> list[GrantView]:
     rows = db.session().scalars(
         select(Grant).where(Grant.patient_id == patient_id).order_by(Grant.created_at.desc())
     )
+    changes = _changes_of(patient_id)
     cards: dict[uuid.UUID, ClinicianCard] = {}
     views = []
     for row in rows:
         if row.clinician_id not in cards:
             cards[row.clinician_id] = _card(row.clinician_id)
-        views.append(_view(row, cards[row.clinician_id], now))
+        views.append(_view(row, cards[row.clinician_id], now, changes.get(row.id, ())))
     order = {"active": 0, "expired": 1, "revoked": 2}
     return sorted(views, key=lambda v: order[v.status])
 
@@ -278,26 +309,58 @@ def _active_row(patient_id: uuid.UUID, grant_id: uuid.UUID, now: datetime) -> Gr
     return row
 
 
-def narrow(
+class NeedsConfirmation(Exception):
+    """The change shares more or longer: nothing is saved until the patient confirms it."""
+
+    def __init__(self, change: TermsChange) -> None:
+        super().__init__("confirm")
+        self.change = change
+
+
+def change_terms(
     principal: Principal,
     grant_id: uuid.UUID,
     categories: Iterable[str],
-    expires_at: datetime,
-) -> None:
-    """Remove categories and/or shorten: a grant can only become smaller this way."""
+    expires_at: datetime | None,
+    *,
+    confirmed: bool = False,
+) -> TermsChange:
+    """Add or remove categories, extend or shorten (None keeps the end): one consent
+    change, kept with the terms before and after. Sharing more or longer needs
+    `confirmed` (the patient saw what it means). The data period stays as it is."""
     patient_id = _patient(principal)
     now = db.utcnow()
-    with db.transaction():
+    with db.transaction() as sess:
+        _lock_patient(sess, patient_id)  # a double submit waits here, then finds no change
         row = _active_row(patient_id, grant_id, now)
-        current = split_categories(row.categories)
-        clean = check_terms(categories, None, expires_at, now)
-        if not set(clean) <= current:
-            raise SharingError("categories", "wider")
-        if expires_at > aware(row.expires_at):  # type: ignore[operator]
-            raise SharingError("expiry", "longer")
+        expires_before: datetime = aware(row.expires_at)  # type: ignore[assignment]
+        until = expires_before if expires_at is None else expires_at
+        if last_local_day(until) == last_local_day(expires_before):
+            until = expires_before  # the day shown stays: keep the end (older ones end mid-day)
+        clean = check_terms(categories, None, until, now)
+        change = TermsChange(
+            now, ordered(split_categories(row.categories)), clean, expires_before, until
+        )
+        if change.empty:
+            raise SharingError("categories", "same")
+        if change.widens and not confirmed:
+            raise NeedsConfirmation(change)
+        sess.add(
+            GrantChange(
+                id=db.new_id(),
+                grant_id=row.id,
+                patient_id=patient_id,
+                changed_at=now,
+                categories_before=row.categories,
+                categories_after=",".join(clean),
+                expires_before=expires_before,
+                expires_after=until,
+            )
+        )
         row.categories = ",".join(clean)
-        row.expires_at = expires_at
+        row.expires_at = until
         row.changed_at = now
+    return change
 
 
 def revoke(principal: Principal, grant_id: uuid.UUID) -> None:

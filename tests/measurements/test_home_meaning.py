@@ -12,10 +12,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pgd.clinical import Agreement
 from pgd.measurements import services, settings, targets
 from pgd.measurements.values import BloodPressure, Glucose, Weight
-from tests.conftest import login, post_form
+from tests.conftest import agree_target, login, post_form
 
 
 def _age(years: int) -> date:
@@ -146,10 +145,8 @@ def test_an_agreed_target_is_named_with_who_and_when(
 ) -> None:
     user = create_patient(birth_date=_age(82))
     _add(app, user, [BloodPressure(145, 80)] * 6)
+    agree_target(app, user, (140, 90), date(2026, 3, 12))
     with app.test_request_context():
-        targets.append_agreed_blood_pressure(
-            user, user.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
-        )
         assert targets.resolve(user, user.id).blood_pressure.pair == (140, 90)
     login(client, "patient@example.nl")
     card = _card(_home(client), "blood_pressure")

@@ -12,9 +12,9 @@ from typing import Any
 
 from flask import Flask
 
-from pgd.clinical import Agreement
 from pgd.measurements import services, settings, targets
 from pgd.measurements.values import BloodPressure
+from tests.conftest import agree_target
 from tests.sharing.conftest import add_readings
 
 
@@ -80,10 +80,7 @@ def test_an_agreed_target_is_named_with_who_and_when_on_the_clinicians_chart(
     verified_client: Callable[[Any], Any],
 ) -> None:
     patient = _patient_with_pressures(app, create_patient)
-    with app.test_request_context():
-        targets.append_agreed_blood_pressure(
-            patient, patient.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
-        )
+    agree_target(app, patient, (140, 90), date(2026, 3, 12))
     clinician = create_clinician()
     make_grant(patient, clinician, categories=("blood_pressure",))
     body = (
@@ -133,10 +130,7 @@ def test_a_weight_chart_does_not_open_the_blood_pressure_target(
     agreed blood pressure target, which is sealed under blood pressure)."""
     patient = _patient_with_pressures(app, create_patient)
     add_readings(app, patient)
-    with app.test_request_context():
-        targets.append_agreed_blood_pressure(
-            patient, patient.id, (140, 90), Agreement("A. de Vries", "POH", date(2026, 3, 12))
-        )
+    agree_target(app, patient, (140, 90), date(2026, 3, 12))
     clinician = create_clinician()
     make_grant(patient, clinician, categories=("blood_pressure", "weight"))
     web = verified_client(clinician)

@@ -1,4 +1,5 @@
-"""The patient grants, narrows and revokes; bad input and attacks change no grant."""
+"""The patient grants, narrows and revokes; bad input and attacks change no grant.
+(Sharing more or longer: tests/sharing/test_grant_changes.py.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from pgd import db
+from pgd.measurements.validation import LOCAL
 from pgd.sharing import dossier
+from pgd.sharing.forms import local_end
 from pgd.sharing.models import Grant, ShareCode
 from tests.conftest import count_rows, post_form
 from tests.sharing.conftest import logged_in
@@ -69,6 +72,7 @@ def test_grant_by_share_code_shows_the_clinician_then_shares(
     assert "Huisartsenpraktijk De Linde" in page
     assert re.search(r'<input checked[^>]*value="1y"', page)  # 1 year pre-selected
     assert _grants(app) == []  # nothing shared before confirming
+    day_before = datetime.now(LOCAL).date()
     done = _confirm(
         patient_client,
         code=code,
@@ -85,7 +89,9 @@ def test_grant_by_share_code_shows_the_clinician_then_shares(
         if grant.expires_at.tzinfo is None
         else grant.expires_at
     )
-    assert abs(expires - (datetime.now(UTC) + timedelta(days=365))) < timedelta(minutes=1)
+    # "1 year" lasts through the end of the local day 365 days on (the day shown).
+    ends = {local_end(d + timedelta(days=365)) for d in (day_before, datetime.now(LOCAL).date())}
+    assert expires in ends
     overview = patient_client.get("/sharing").get_data(as_text=True)
     assert (
         "Anna de Vries" in overview
@@ -310,27 +316,28 @@ def _grant_via_pages(client: FlaskClient, categories: list[str]) -> uuid.UUID:
     _confirm(
         client, code="", email="poh@praktijk.nl", categories=categories, period="all", expiry="1y"
     )
-    return uuid.UUID(
-        re.search(r"/sharing/([0-9a-f-]{36})", client.get("/sharing").get_data(as_text=True)).group(
-            1
-        )
-    )  # type: ignore[union-attr]
+    found = re.search(r"/sharing/([0-9a-f-]{36})", client.get("/sharing").get_data(as_text=True))
+    assert found is not None
+    return uuid.UUID(found.group(1))
 
 
-def test_narrow_removes_categories_and_shortens_but_never_widens(
+def test_narrow_removes_categories_and_shortens_but_never_widens_unasked(
     app: Flask, create_clinician: Callable[..., Any], patient_client: FlaskClient
 ) -> None:
     create_clinician()
     grant_id = _grant_via_pages(patient_client, ["blood_pressure", "weight"])
     url = f"/sharing/{grant_id}"
+    # Sharing more or longer is allowed now, but only after a confirm step: the first
+    # post shows what changes and saves nothing.
     wider = post_form(
         patient_client, url, {"categories": ["blood_pressure", "glucose"], "expiry": "keep"}
     )
     assert wider.status_code == 200
+    assert "will also see your blood sugar" in wider.get_data(as_text=True)
     longer = post_form(
         patient_client, url, {"categories": ["weight"], "expiry": "date", "until": "1-1-2040"}
     )
-    assert "You can only end a share sooner" in longer.get_data(as_text=True)
+    assert "Sharing lasts longer: until January 1, 2040" in longer.get_data(as_text=True)
     none = post_form(patient_client, url, {"expiry": "keep"})
     assert "Choose at least one thing" in none.get_data(as_text=True)
     [grant] = _grants(app)
@@ -444,13 +451,14 @@ def test_the_overview_shows_status_cover_and_end_of_every_share(
     assert "Active</strong>" in cards[0]
     assert "until " in cards[0]
     assert "Stop sharing" in cards[0]
-    assert "Share less" in cards[0]
+    assert ">Change<span" in cards[0]  # add, remove, extend or shorten
     assert "Expired</strong>" in cards[1]
     assert "ended on " in cards[1]
     assert "Stopped</strong>" in cards[2]
     assert "stopped on " in cards[2]
     for i in (1, 2):
         assert "Stop sharing" not in cards[i]  # nothing left to stop
+        assert ">Change<span" not in cards[i]
     for card in cards.values():
         assert "Shares: weight and blood sugar." in card or "Shares: blood sugar and weight." in (
             card

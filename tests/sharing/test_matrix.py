@@ -186,23 +186,23 @@ def test_my_patients_pages_most_recent_first(
     verified_client: Callable[[Any], Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pgd.sharing import dossier
+    from pgd.sharing import worklist
 
-    monkeypatch.setattr(dossier, "PAGE_SIZE", 2)  # read at each call: 3 pages of 2, 2, 1
+    monkeypatch.setattr(worklist, "PAGE_SIZE", 2)  # read at each call: 3 pages of 2, 2, 1
     clinician = create_clinician()
     for i in range(5):
         make_grant(create_patient(email=f"p{i}@example.nl", name=f"Patient Nummer{i}"), clinician)
     web = verified_client(clinician)
     seen: list[str] = []
-    url = "/clinician"
+    url = "/clinician?sort=shared"
     pages = 0
-    for _page in range(3):
+    for _page in range(4):
         page = web.get(url).get_data(as_text=True)
         pages += 1
         assert "5 patiënten delen" in page or "5 patients share" in page
         names = [n for n in (f"Nummer{i}" for i in range(5)) if n in page]
         seen += sorted(names, key=page.index)
-        more = re.search(r'href="(/clinician\?after=[^"]+)">Show earlier shares', page)
+        more = re.search(r'href="(/clinician\?[^"]+)">Next page', page)
         if not more:
             break
         url = more.group(1).replace("&amp;", "&")

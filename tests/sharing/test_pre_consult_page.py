@@ -60,7 +60,8 @@ def test_the_summary_shows_counts_trend_target_and_flags_for_3_months_by_default
     assert _readings(10) in bp
     # Judged against the NHG home target (135/85 under 70), with its source.
     assert "Mean home blood pressure 150/95: not below 135/85." in bp
-    assert "Higher than the period before" in bp
+    # Both pressures against the period before, in one line (issue 11).
+    assert "the period before: upper pressure +20 mmHg, lower pressure +15 mmHg" in bp
     assert (
         '<span class="value">0%</span> <span class="muted">(below 135/85, NHG target for home '
         "measurement)" in bp

@@ -1,0 +1,235 @@
+"""Triage rows: what "my patients" sorts on, kept up to date by the patient's own writes.
+
+Per patient and measured category: the time of the newest reading (plaintext, like the
+readings' own times) and, sealed under that category's data key, the summary's flags
+over the 91 days ending at that reading, with a level (2 alarm, 1 attention, 0 fine).
+The measurement services call refresh() inside the transaction of every write, with the
+patient's keys; a clinician only reads these rows, through the policy, for the
+categories of an active grant (read_many). The flags are those of pgd.sharing.summary
+against the clinical target (standard for age, or agreed), never the patient's own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+from sqlalchemy import String, func, select, type_coerce, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pgd import clinical, crypto, db
+from pgd.clinical.verdicts import STATUS, Level
+from pgd.measurements.models import Kind, Measurement
+from pgd.sharing import policy, summary
+from pgd.sharing.models import Grant, Triage
+from pgd.sharing.policy import Action, ActiveGrant, Principal
+
+TABLE = "triage"
+MEASURED: tuple[str, ...] = tuple(k.value for k in Kind)
+ALARM, ATTENTION, FINE = 2, 1, 0
+_LEVEL_OF_STATUS = {"alarm": ALARM, "attention": ATTENTION}
+# How urgent each summary flag is, in pgd.clinical's own levels (the mean blood pressure
+# takes the level of its verdict). A flag not named here counts as attention.
+_FLAG_LEVEL = {
+    "bp_very_high": Level.ALARM,
+    "glucose_low": Level.HYPO,
+    "glucose_very_high": Level.ALARM,
+    "weight_change": Level.HIGH,
+    "weight_loss_unintended": Level.HIGH,
+}
+
+
+def _days() -> int:
+    """The summary's default period (91 days): the window the flags are computed over."""
+    from pgd.sharing.dossier import DEFAULT_PERIOD, SUMMARY_PERIODS  # loaded by then
+
+    return SUMMARY_PERIODS[DEFAULT_PERIOD]
+
+
+def _flag_level(code: str, block: summary.Block) -> int:
+    level = _FLAG_LEVEL.get(code)
+    if code == "bp_mean_high" and block.verdict is not None:
+        level = block.verdict.level
+    if level is None:
+        return ATTENTION
+    return _LEVEL_OF_STATUS.get(STATUS[level], FINE)
+
+
+def _block(
+    principal: Principal, patient_id: uuid.UUID, kind: Kind, newest: int
+) -> tuple[summary.Block, int]:
+    """The summary block of the window ending at the newest reading (reads only that
+    window), and the time of the window's first reading."""
+    from pgd.accounts.services import profile_of  # accounts imports measurements
+    from pgd.measurements import services as measurements
+    from pgd.measurements import settings, targets
+    from pgd.measurements.validation import LOCAL
+
+    window = summary.Window(newest - _days() * 86400, newest + 1)
+    s = measurements.series(
+        principal, patient_id, kind, start=datetime.fromtimestamp(window.start, UTC)
+    )
+    if kind == Kind.BLOOD_PRESSURE:
+        today = datetime.now(UTC).astimezone(LOCAL).date()
+        age = clinical.age_on(profile_of(patient_id).birth_date, today)
+        target = clinical.clinical_blood_pressure(
+            age, targets.agreed_blood_pressure(principal, patient_id)
+        )
+        block = summary.blood_pressure(
+            s.epoch, s.values["systolic"], s.values["diastolic"], window, target
+        )
+    elif kind == Kind.WEIGHT:
+        # Without the patient's weight goal: goals are a category of their own, and a
+        # clinician without it sees the summary's flags without the goal too.
+        height = settings.get(principal, patient_id).height_cm
+        block = summary.weight(s.epoch, s.values["kg"], window, height)
+    else:
+        block = summary.glucose(s.epoch, s.values["mmol"], s.values["moment"], window)
+    return block, int(s.epoch[0]) if s.n else newest
+
+
+def _lock_row(patient_id: uuid.UUID, category: str) -> bytes:
+    """Make or lock this row until commit (concurrent writes of one category queue here,
+    so the last one computes from every reading); returns the stored payload (b"": new)."""
+    conn = db.session().connection()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Triage).values(
+        patient_id=patient_id,
+        category=category,
+        last_reading_at=None,
+        payload_sealed=b"",
+        updated_at=db.utcnow(),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["patient_id", "category"],
+        set_={"updated_at": stmt.excluded.updated_at},
+    ).returning(Triage.payload_sealed)
+    return bytes(conn.execute(stmt).scalar_one())
+
+
+def refresh(principal: Principal, patient_id: uuid.UUID, kind: Kind | str) -> None:
+    """Rewrite the triage row of one category after a write (call inside its transaction)."""
+    kind = Kind(kind)
+    policy.require(principal, patient_id, kind.value, Action.WRITE)
+    sess = db.session()
+    sess.flush()  # an edited reading (ORM row) counts in the queries below
+    cipher = crypto.cipher_for(patient_id, crypto.Category(kind.value), create=True)
+    stored = _lock_row(patient_id, kind.value)
+    # Whatever else the row holds (the measuring week's result) is kept as it was.
+    payload: dict[str, Any] = orjson.loads(cipher.open(TABLE, patient_id, stored)) if stored else {}
+    payload.setdefault("week", None)
+    newest = sess.scalar(
+        select(func.max(Measurement.taken_at)).where(
+            Measurement.patient_id == patient_id, Measurement.kind == kind.value
+        )
+    )
+    flags: list[list[Any]] = []
+    level = FINE
+    first: int | None = None
+    if newest is not None:
+        block, first = _block(principal, patient_id, kind, int(newest))
+        flags = [[code, amount] for code, amount in block.flags]
+        level = max((_flag_level(code, block) for code, _ in block.flags), default=FINE)
+    payload.update(flags=flags, level=level, first=first)
+    sess.execute(
+        update(Triage)
+        .where(Triage.patient_id == patient_id, Triage.category == kind.value)
+        .values(
+            last_reading_at=None if newest is None else int(newest),
+            payload_sealed=cipher.seal(TABLE, patient_id, orjson.dumps(payload)),
+            updated_at=db.utcnow(),
+        )
+    )
+
+
+# -- the clinician's side --------------------------------------------------------------
+
+
+class Entry(NamedTuple):
+    """One shared category of one patient as the worklist reads it (a tuple: 6,000 of
+    them a request)."""
+
+    category: str
+    last_reading_at: int | None  # epoch s; None: no reading in the granted period
+    level: int = FINE
+    flags: tuple[tuple[str, float], ...] = ()
+    week: Any = None
+
+
+def _remember(principal: Principal, grants: Sequence[ActiveGrant]) -> None:
+    """Hand the active grants just read to the policy's per-request grant cache, so that
+    policy.require() decides each (patient, category) without a query per patient. These
+    are the grants as the database holds them at this request, newest per patient first,
+    exactly what policy.active_grant() would look up."""
+    from flask import g
+
+    cache: dict[tuple[uuid.UUID, uuid.UUID], ActiveGrant | None] = g.setdefault("pgd_grants", {})
+    for grant in grants:
+        cache.setdefault((principal.id, grant.patient_id), grant)
+
+
+def _rows(principal: Principal, grants: Sequence[ActiveGrant]) -> tuple[bool, list[Any]]:
+    """(patient id, category, last reading, sealed payload) of these patients' rows, with
+    the ids as stored (hex text on SQLite: no UUID objects for 6,000 rows); one query."""
+    conn = db.session().connection()
+    raw = conn.dialect.name == "sqlite"
+    query = select(
+        type_coerce(Triage.patient_id, String) if raw else Triage.patient_id,
+        Triage.category,
+        Triage.last_reading_at,
+        Triage.payload_sealed,
+    )
+    if len(grants) > 900:
+        # All of this clinician's patients: their grants narrow the rows in SQL (no list
+        # of 2,000 ids); the grants handed in decide which rows are used.
+        mine = select(Grant.patient_id).where(
+            Grant.clinician_id == principal.id, Grant.revoked_at.is_(None)
+        )
+        query = query.where(Triage.patient_id.in_(mine))
+    else:
+        query = query.where(Triage.patient_id.in_([g.patient_id for g in grants]))
+    return raw, list(conn.execute(query))
+
+
+def read_many(
+    principal: Principal, grants: Sequence[ActiveGrant], *, flags: bool = True
+) -> dict[uuid.UUID, list[Entry]]:
+    """The triage of the shared measured categories of these patients (one grant each,
+    from policy.patients_of): their last readings, and with flags=True their flags too,
+    opened with the patients' keys, which the policy releases pair by pair.
+    A few queries in all: none per patient."""
+    _remember(principal, grants)
+    raw, rows = _rows(principal, grants)
+    by_key = {(g.patient_id.hex if raw else g.patient_id): g for g in grants}
+    found: dict[uuid.UUID, list[Entry]] = {g.patient_id: [] for g in grants}
+    opened: dict[str, list[uuid.UUID]] = {}
+    sealed_rows: list[tuple[ActiveGrant, str, int, bytes]] = []
+    for key, category, last, sealed in rows:
+        grant = by_key.get(key)
+        if grant is None or category not in grant.categories or category not in MEASURED:
+            continue
+        if last is not None and grant.data_from is not None and last < grant.data_from.timestamp():
+            last = None  # every reading is before the granted period
+        if last is None or not flags:
+            found[grant.patient_id].append(Entry(category, last))
+            continue
+        policy.require(principal, grant.patient_id, category, Action.READ)
+        opened.setdefault(category, []).append(grant.patient_id)
+        sealed_rows.append((grant, category, last, sealed))
+    for category, owners in opened.items():
+        crypto.preload(owners, crypto.Category(category))
+    for grant, category, last, sealed in sealed_rows:
+        pid = grant.patient_id
+        cipher = crypto.cipher_for(pid, crypto.Category(category))
+        data = orjson.loads(cipher.open(TABLE, pid, sealed))
+        if grant.data_from is not None and (data["first"] or 0) < grant.data_from.timestamp():
+            # The flags count readings before the granted period: the dossier shows the
+            # period's own figures; the list shows no flag rather than leak them.
+            found[pid].append(Entry(category, last, week=data["week"]))
+            continue
+        codes = tuple((code, amount) for code, amount in data["flags"])
+        found[pid].append(Entry(category, last, data["level"], codes, data["week"]))
+    return found
