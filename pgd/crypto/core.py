@@ -203,7 +203,7 @@ class RecordCipher:
     create than a 100-byte encryption.
     """
 
-    __slots__ = ("_aead", "_fp_key", "_suffix", "owner_id", "category", "_may_seal")
+    __slots__ = ("_aead", "_dek", "_fp_key", "_suffix", "owner_id", "category", "_may_seal")
 
     def __init__(
         self,
@@ -217,8 +217,10 @@ class RecordCipher:
         sharing policy allowed that one write)."""
         self._aead = AESGCM(dek)
         self._may_seal = may_seal
-        # A separate key for fingerprints, so a fingerprint reveals nothing about the data key.
-        self._fp_key = hmac.new(dek, b"pgd.fingerprint.v1", hashlib.sha256).digest()
+        # A separate key for fingerprints, so a fingerprint reveals nothing about the data
+        # key; made when first needed (a list that opens 6,000 keys never fingerprints).
+        self._dek = dek
+        self._fp_key: bytes | None = None
         self.owner_id = owner_id
         self.category = category
         self._suffix = _SEP + owner_id.bytes + _SEP + category.encode()
@@ -246,6 +248,8 @@ class RecordCipher:
 
     def fingerprint(self, data: bytes) -> str:
         """A keyed hash for finding duplicates without revealing the value (hex, 64 chars)."""
+        if self._fp_key is None:
+            self._fp_key = hmac.new(self._dek, b"pgd.fingerprint.v1", hashlib.sha256).digest()
         return hmac.digest(self._fp_key, data, "sha256").hex()  # one C call (OpenSSL)
 
     def seal_text(self, table: str, row_id: UUID, text: str) -> bytes:

@@ -138,7 +138,7 @@ def agree_blood_pressure(
     has no agreed target to change.
     """
     from pgd.accounts import services as accounts  # accounts imports measurements
-    from pgd.sharing import access_log, dossier, labels  # sharing imports measurements
+    from pgd.sharing import access_log, dossier, labels, triage  # sharing imports measurements
 
     clinician = principal.role == "clinician"
     require(
@@ -180,6 +180,10 @@ def agree_blood_pressure(
         cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE, create=True)
         row.payload_sealed = cipher.seal(TABLE, row.id, orjson.dumps(payload))
         sess.add(row)
+        sess.flush()
+        # The target changes what "my patients" flags: its triage row follows.
+        action = Action.AGREE_TARGET if clinician else Action.WRITE
+        triage.refresh(principal, patient_id, Kind.BLOOD_PRESSURE, action)
         if clinician:
             dossier.log_write(
                 principal,

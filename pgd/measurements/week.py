@@ -190,7 +190,15 @@ def start(
         row.start_day = start_day
         row.started_at = now
         sess.flush()
+        _refresh_triage(principal, patient_id)
         return _view(principal, row)
+
+
+def _refresh_triage(principal: Principal, patient_id: uuid.UUID) -> None:
+    """The week's result shows in "my patients": rewrite its row (in this transaction)."""
+    from pgd.sharing import triage  # sharing imports measurements
+
+    triage.refresh(principal, patient_id, Kind.BLOOD_PRESSURE)
 
 
 def cancel(principal: Principal, patient_id: uuid.UUID, on: date | None = None) -> bool:
@@ -202,6 +210,7 @@ def cancel(principal: Principal, patient_id: uuid.UUID, on: date | None = None) 
         if row is None:
             return False
         row.cancelled_at = db.utcnow()
+        _refresh_triage(principal, patient_id)
     return True
 
 

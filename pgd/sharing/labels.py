@@ -42,6 +42,12 @@ def category(code: str) -> str:
     return cache.get(code, code)
 
 
+def categories_short(codes: Sequence[str]) -> str:
+    """Categories in a narrow column: "blood pressure · weight · goals"."""
+    short = {"goals": _("goals")}
+    return " · ".join(short.get(c) or category(c) for c in codes)
+
+
 def categories(codes: Sequence[str]) -> str:
     """Several categories as one phrase: "blood pressure, weight and blood sugar"."""
     cache = _request_cache("pgd_categories_labels")
@@ -498,3 +504,27 @@ def target_change(change: Any) -> str:
     if entry.agreement.note:
         text += " " + _("Note: “%(note)s”", note=entry.agreement.note)
     return text
+
+
+def week_cell(week: dict[str, Any]) -> str:
+    """The latest measuring week in the worklist: '144/88 (24 of 24) to 27 Nov: above
+    target'. `week` is what pgd.sharing.triage stored."""
+    from datetime import date
+
+    end = format_date(date.fromisoformat(week["end"]), "d MMM")
+    if not week["used"]:
+        return _("to %(end)s: no readings yet", end=end)
+    text = _(
+        "%(value)s (%(used)d of %(expected)d) to %(end)s",
+        value=cw.pressure(week["s"], week["d"]),
+        used=week["used"],
+        expected=week["expected"],
+        end=end,
+    )
+    if not week["finished"]:
+        return text + " " + _("(still running)")
+    if not week["judged"]:
+        return text + ": " + _("too few readings")
+    if week["high"]:
+        return text + ": " + _("not below the target")
+    return text + ": " + _("below the target")

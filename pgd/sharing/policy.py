@@ -56,7 +56,8 @@ class Action(StrEnum):
 # that category's key). The key release follows: a clinician's request may seal records
 # of these tables only, and only after decide() allowed the write (pgd.crypto.permit_seal).
 CLINICIAN_WRITES: dict[Action, tuple[str, tuple[str, ...]]] = {
-    Action.AGREE_TARGET: (crypto.Category.BLOOD_PRESSURE.value, ("agreed_targets",)),
+    # The agreed target also changes what "my patients" flags: its triage row follows.
+    Action.AGREE_TARGET: (crypto.Category.BLOOD_PRESSURE.value, ("agreed_targets", "triage")),
     Action.REQUEST_WEEK: (crypto.Category.BLOOD_PRESSURE.value, ()),
     Action.MARK_DISCUSSED: (crypto.Category.GOALS.value, ("consult_questions",)),
     Action.PROPOSE_GOAL: (crypto.Category.GOALS.value, ("goals",)),
@@ -247,6 +248,30 @@ def require(
     return access
 
 
+def permit_reads(
+    principal: Principal, grants: list[ActiveGrant], categories: frozenset[str]
+) -> list[ActiveGrant]:
+    """decide(READ) for many patients at once: the grants this request read with
+    patients_of() (active now, this clinician's), each for the asked categories it
+    covers. The second factor is checked once; each allowed (patient, category) is
+    handed to pgd.crypto.permit(). Returns the grants that allow anything. Callers
+    clamp to each grant's data_from themselves, as they do with Access."""
+    if principal.role != "clinician" or not second_factor_ok(principal):
+        return []
+    allowed_grants = []
+    pairs: list[tuple[uuid.UUID, str]] = []
+    wanted = categories & frozenset(SHAREABLE)
+    for grant in grants:
+        if grant.clinician_id != principal.id:
+            continue
+        shared = wanted & grant.categories
+        pairs.extend((grant.patient_id, category) for category in shared)
+        if shared:
+            allowed_grants.append(grant)
+    crypto.permit_many(pairs)
+    return allowed_grants
+
+
 def permit_clinician_card(clinician_id: uuid.UUID) -> None:
     """A clinician's name is what a patient sees before and after sharing with them.
 
@@ -301,20 +326,19 @@ def patients_of(
     )
     if limit is not None:
         query = query.limit(limit)
-    found: list[ActiveGrant] = []
-    for r in db.session().execute(query):
-        found.append(
-            ActiveGrant(
-                r.id,
-                r.patient_id,
-                principal.id,
-                split_categories(r.categories),
-                aware(r.data_from),
-                aware(r.expires_at),  # type: ignore[arg-type]
-                aware(r.created_at),  # type: ignore[arg-type]
-            )
+    found = [
+        ActiveGrant(
+            r.id,
+            r.patient_id,
+            principal.id,
+            split_categories(r.categories),
+            aware(r.data_from),
+            aware(r.expires_at),  # type: ignore[arg-type]
+            aware(r.created_at),  # type: ignore[arg-type]
         )
-        crypto.permit(r.patient_id, IDENTIFICATION)
+        for r in db.session().connection().execute(query)  # Core rows: 2,000 of them
+    ]
+    crypto.permit_many([(g.patient_id, IDENTIFICATION) for g in found])
     return found
 
 

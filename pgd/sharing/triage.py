@@ -11,7 +11,10 @@ against the clinical target (standard for age, or agreed), never the patient's o
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -74,6 +77,7 @@ def _block(
     )
     if kind == Kind.BLOOD_PRESSURE:
         today = datetime.now(UTC).astimezone(LOCAL).date()
+        policy.require(principal, patient_id, policy.IDENTIFICATION, Action.READ)  # the age
         age = clinical.age_on(profile_of(patient_id).birth_date, today)
         target = clinical.clinical_blood_pressure(
             age, targets.agreed_blood_pressure(principal, patient_id)
@@ -110,15 +114,41 @@ def _lock_row(patient_id: uuid.UUID, category: str) -> bytes:
     return bytes(conn.execute(stmt).scalar_one())
 
 
-def refresh(principal: Principal, patient_id: uuid.UUID, kind: Kind | str) -> None:
-    """Rewrite the triage row of one category after a write (call inside its transaction)."""
+def _week(principal: Principal, patient_id: uuid.UUID) -> dict[str, Any] | None:
+    """The latest measuring week in short, for the worklist's column (None: no week)."""
+    from pgd.measurements import week
+
+    found = week.latest_result(principal, patient_id)
+    if found is None or found.week.end_day is None:
+        return None
+    r = found.result
+    return {
+        "s": r.systolic,
+        "d": r.diastolic,
+        "used": r.used,
+        "expected": r.expected,
+        "end": found.week.end_day.isoformat(),
+        "finished": found.finished,
+        "judged": r.judged,
+        "high": clinical.measuring_week.mean_high(r),
+    }
+
+
+def refresh(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    kind: Kind | str,
+    action: Action = Action.WRITE,
+) -> None:
+    """Rewrite the triage row of one category after a write (call inside its transaction):
+    a reading, a measuring week started or stopped, an agreed target (a clinician's
+    Action.AGREE_TARGET releases this table too)."""
     kind = Kind(kind)
-    policy.require(principal, patient_id, kind.value, Action.WRITE)
+    policy.require(principal, patient_id, kind.value, action)
     sess = db.session()
     sess.flush()  # an edited reading (ORM row) counts in the queries below
     cipher = crypto.cipher_for(patient_id, crypto.Category(kind.value), create=True)
     stored = _lock_row(patient_id, kind.value)
-    # Whatever else the row holds (the measuring week's result) is kept as it was.
     payload: dict[str, Any] = orjson.loads(cipher.open(TABLE, patient_id, stored)) if stored else {}
     payload.setdefault("week", None)
     newest = sess.scalar(
@@ -133,6 +163,11 @@ def refresh(principal: Principal, patient_id: uuid.UUID, kind: Kind | str) -> No
         block, first = _block(principal, patient_id, kind, int(newest))
         flags = [[code, amount] for code, amount in block.flags]
         level = max((_flag_level(code, block) for code, _ in block.flags), default=FINE)
+    if kind == Kind.BLOOD_PRESSURE:
+        payload["week"] = _week(principal, patient_id)
+        if payload["week"] is not None and payload["week"]["high"]:
+            flags.insert(0, ["bp_week_high", 0])  # the figure NHG goes by
+            level = max(level, ATTENTION)
     payload.update(flags=flags, level=level, first=first)
     sess.execute(
         update(Triage)
@@ -159,18 +194,6 @@ class Entry(NamedTuple):
     week: Any = None
 
 
-def _remember(principal: Principal, grants: Sequence[ActiveGrant]) -> None:
-    """Hand the active grants just read to the policy's per-request grant cache, so that
-    policy.require() decides each (patient, category) without a query per patient. These
-    are the grants as the database holds them at this request, newest per patient first,
-    exactly what policy.active_grant() would look up."""
-    from flask import g
-
-    cache: dict[tuple[uuid.UUID, uuid.UUID], ActiveGrant | None] = g.setdefault("pgd_grants", {})
-    for grant in grants:
-        cache.setdefault((principal.id, grant.patient_id), grant)
-
-
 def _rows(principal: Principal, grants: Sequence[ActiveGrant]) -> tuple[bool, list[Any]]:
     """(patient id, category, last reading, sealed payload) of these patients' rows, with
     the ids as stored (hex text on SQLite: no UUID objects for 6,000 rows); one query."""
@@ -194,6 +217,48 @@ def _rows(principal: Principal, grants: Sequence[ActiveGrant]) -> tuple[bool, li
     return raw, list(conn.execute(query))
 
 
+# Opened triage payloads in this worker, by (patient id as int, category, ciphertext). A rewritten
+# row has a new ciphertext (a fresh nonce), so an entry never goes stale; an entry is
+# looked up only for a (patient, category) the policy allowed in this request, from the
+# row as the database holds it now, and lives at most CACHE_SECONDS. It saves opening
+# 6,000 data keys for every view of a long list; a revoked share reads nothing from the
+# next request on, as before (its rows are not even looked at).
+CACHE_SECONDS = 300.0
+CACHE_MAX = 50_000
+_opened: OrderedDict[tuple[int, str, bytes], tuple[float, dict[str, Any]]] = OrderedDict()
+_opened_lock = threading.Lock()
+
+
+def _open_all(
+    rows: list[tuple[ActiveGrant, str, int, bytes]],
+) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
+    """The payloads of these rows: from the cache, the rest opened with bulk-loaded keys."""
+    now = time.monotonic()
+    found: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    missing: dict[str, list[tuple[uuid.UUID, bytes]]] = {}
+    with _opened_lock:
+        for grant, category, _last, sealed in rows:
+            hit = _opened.get((grant.patient_id.int, category, sealed))
+            if hit is not None and now - hit[0] < CACHE_SECONDS:
+                found[(grant.patient_id, category)] = hit[1]
+            else:
+                missing.setdefault(category, []).append((grant.patient_id, sealed))
+    fresh: list[tuple[tuple[int, str, bytes], dict[str, Any]]] = []
+    for category, pairs in missing.items():
+        ciphers = crypto.preload([pid for pid, _ in pairs], crypto.Category(category))
+        for pid, sealed in pairs:
+            data: dict[str, Any] = orjson.loads(ciphers[pid].open(TABLE, pid, sealed))
+            found[(pid, category)] = data
+            fresh.append(((pid.int, category, sealed), data))
+    if fresh:
+        with _opened_lock:
+            for key, data in fresh:
+                _opened[key] = (now, data)
+            while len(_opened) > CACHE_MAX:
+                _opened.popitem(last=False)
+    return found
+
+
 def read_many(
     principal: Principal, grants: Sequence[ActiveGrant], *, flags: bool = True
 ) -> dict[uuid.UUID, list[Entry]]:
@@ -201,30 +266,29 @@ def read_many(
     from policy.patients_of): their last readings, and with flags=True their flags too,
     opened with the patients' keys, which the policy releases pair by pair.
     A few queries in all: none per patient."""
-    _remember(principal, grants)
+    # The policy decides once for all: these grants, their measured categories.
+    policy.permit_reads(principal, list(grants), frozenset(MEASURED) if flags else frozenset())
     raw, rows = _rows(principal, grants)
     by_key = {(g.patient_id.hex if raw else g.patient_id): g for g in grants}
     found: dict[uuid.UUID, list[Entry]] = {g.patient_id: [] for g in grants}
-    opened: dict[str, list[uuid.UUID]] = {}
     sealed_rows: list[tuple[ActiveGrant, str, int, bytes]] = []
+    stale_before = int(datetime.now(UTC).timestamp()) - _days() * 86400
     for key, category, last, sealed in rows:
         grant = by_key.get(key)
         if grant is None or category not in grant.categories or category not in MEASURED:
             continue
         if last is not None and grant.data_from is not None and last < grant.data_from.timestamp():
             last = None  # every reading is before the granted period
-        if last is None or not flags:
+        if last is None or not flags or last < stale_before:
+            # No reading in the summary's period: no flags, as the summary would show
+            # none (and nothing to open).
             found[grant.patient_id].append(Entry(category, last))
             continue
-        policy.require(principal, grant.patient_id, category, Action.READ)
-        opened.setdefault(category, []).append(grant.patient_id)
         sealed_rows.append((grant, category, last, sealed))
-    for category, owners in opened.items():
-        crypto.preload(owners, crypto.Category(category))
-    for grant, category, last, sealed in sealed_rows:
+    opened_now = _open_all(sealed_rows)
+    for grant, category, last, _sealed in sealed_rows:
         pid = grant.patient_id
-        cipher = crypto.cipher_for(pid, crypto.Category(category))
-        data = orjson.loads(cipher.open(TABLE, pid, sealed))
+        data = opened_now[(pid, category)]
         if grant.data_from is not None and (data["first"] or 0) < grant.data_from.timestamp():
             # The flags count readings before the granted period: the dossier shows the
             # period's own figures; the list shows no flag rather than leak them.

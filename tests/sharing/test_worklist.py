@@ -423,3 +423,53 @@ def test_the_flags_are_not_readable_in_the_database(
         '"level"',
     ):
         assert needle.encode() not in raw, needle
+
+
+def test_the_week_column_and_a_new_agreed_target_update_the_worklist(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    """The latest measuring week shows in its column (and flags when above target); an
+    agreed target recorded by the POH rewrites the flags at once, not at the next reading."""
+    from datetime import time
+
+    from pgd.measurements import week
+
+    patient = create_patient(name="Jansje Pietersma", birth_date=datetime(1960, 1, 1).date())
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    first = today - timedelta(days=9)
+    with _as(app):
+        week.start(patient, patient.id, first)
+    _readings(
+        app,
+        patient,
+        [
+            (BloodPressure(144, 88, None, None), datetime.combine(day, time(h, m), tzinfo=LOCAL))
+            for day in (first + timedelta(days=d) for d in range(7))
+            for h in (7, 20)
+            for m in (30, 31)
+        ],
+    )
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure",))
+    web = verified_client(clinician)
+    last = (first + timedelta(days=6)).strftime("%-d %b")
+    page = web.get("/clinician").get_data(as_text=True)
+    assert f"144/88 (24 of 24) to {last}: not below the target" in page
+    assert "Blood pressure: Measuring week above the target." in page
+    assert "Blood pressure: Mean home blood pressure above the target." in page
+    done = web.post(
+        f"/clinician/patients/{patient.id}/agreed-target",
+        data={
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+            "systolic": "150",
+            "diastolic": "90",
+        },
+    )
+    assert done.status_code == 302
+    page = web.get("/clinician").get_data(as_text=True)
+    assert f"144/88 (24 of 24) to {last}: below the target" in page
+    assert "Mean home blood pressure above the target." not in page
