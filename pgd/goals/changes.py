@@ -61,7 +61,7 @@ def _change(
     """Open, change (how(old) -> new) and re-seal one goal in one transaction."""
     require(principal, patient_id, CATEGORY, Action.WRITE)
     with db.transaction():
-        row, old = one(patient_id, goal_id)
+        row, old = one(patient_id, goal_id, for_update=True)
         new = how(old)
         seal(row, patient_id, new)
         row.updated_at = now

@@ -118,7 +118,7 @@ def answer(
     require(principal, patient_id, CATEGORY, Action.WRITE)
     at = now_or(now)
     with db.transaction():
-        row, old = one(patient_id, goal_id)
+        row, old = one(patient_id, goal_id, for_update=True)
         if not old.proposed_by:
             raise NotFound(goal_id)
         if old.state != State.PROPOSED:

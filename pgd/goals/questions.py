@@ -92,9 +92,9 @@ def add_question(principal: Principal, patient_id: uuid.UUID, text: str) -> Ques
 
 def _row(patient_id: uuid.UUID, question_id: uuid.UUID) -> ConsultQuestion:
     row = db.session().scalar(
-        select(ConsultQuestion).where(
-            ConsultQuestion.id == question_id, ConsultQuestion.patient_id == patient_id
-        )
+        select(ConsultQuestion)
+        .where(ConsultQuestion.id == question_id, ConsultQuestion.patient_id == patient_id)
+        .with_for_update()  # for writes only: a second change at once waits for the first
     )
     if row is None:
         raise NotFound(question_id)

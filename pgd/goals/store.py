@@ -47,8 +47,13 @@ def load(patient_id: uuid.UUID) -> list[tuple[uuid.UUID, GoalData]]:
     return [(r.id, decode(opener.open(GOALS_TABLE, r.id, r.payload_sealed))) for r in rows]
 
 
-def one(patient_id: uuid.UUID, goal_id: uuid.UUID) -> tuple[Goal, GoalData]:
-    row = db.session().scalar(select(Goal).where(Goal.id == goal_id, Goal.patient_id == patient_id))
+def one(
+    patient_id: uuid.UUID, goal_id: uuid.UUID, *, for_update: bool = False
+) -> tuple[Goal, GoalData]:
+    """One goal; for_update locks its row until commit (two answers or changes at once
+    then run one after the other, and the second sees the first)."""
+    query = select(Goal).where(Goal.id == goal_id, Goal.patient_id == patient_id)
+    row = db.session().scalar(query.with_for_update() if for_update else query)
     if row is None:
         raise NotFound(goal_id)
     return row, decode(cipher(patient_id).open(GOALS_TABLE, row.id, row.payload_sealed))

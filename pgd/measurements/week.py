@@ -288,7 +288,14 @@ class Overview:
         return self.status is not None and self.status.running
 
 
-def overview(principal: Principal, patient_id: uuid.UUID, now: datetime | None = None) -> Overview:
+def overview(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    now: datetime | None = None,
+    target: BloodPressureTarget | None = None,
+) -> Overview:
+    """The week, request, status and result; judged against `target` when given (the
+    worklist's clinical target), else against what this viewer reads against."""
     moment = now or datetime.now(UTC)
     day = moment.astimezone(LOCAL).date()
     policy.require(principal, patient_id, CATEGORY, Action.READ)
@@ -298,7 +305,7 @@ def overview(principal: Principal, patient_id: uuid.UUID, now: datetime | None =
     if week is None or week.start_day is None:
         return Overview(None, request_view, None, {}, None)
     found = readings(principal, patient_id, week)
-    target = targets.resolve(principal, patient_id, day).blood_pressure
+    target = target or targets.resolve(principal, patient_id, day).blood_pressure
     finished = week.finished(day)
     outcome = measuring_week.result(
         found, week.start_day, target, LOCAL, None if finished else moment
@@ -313,10 +320,13 @@ def overview(principal: Principal, patient_id: uuid.UUID, now: datetime | None =
 
 
 def latest_result(
-    principal: Principal, patient_id: uuid.UUID, now: datetime | None = None
+    principal: Principal,
+    patient_id: uuid.UUID,
+    now: datetime | None = None,
+    target: BloodPressureTarget | None = None,
 ) -> WeekResult | None:
     """The newest finished (or running) week with its result, judged against the target
     this viewer reads against (pgd.measurements.targets.resolve). A clinician needs a
     blood pressure share, and sees readings inside the share's data period only; the page
     that shows it logs the read (as the pre-consult summary does)."""
-    return overview(principal, patient_id, now).result
+    return overview(principal, patient_id, now, target).result

@@ -88,8 +88,20 @@ class WeekReadingsForm(FlaskForm):
         )
         items = [(first, when, note)]
         if second is not None:
-            items.append((second, when + timedelta(minutes=1), note))
+            items.append((second, _a_minute_apart(when), note))
         return items
+
+
+def _a_minute_apart(when: datetime) -> datetime:
+    """The second reading's time: a minute later, or a minute earlier where a minute later
+    would fall in another moment or day (13:59 -> 13:58, not the evening's 14:00)."""
+    later = when + timedelta(minutes=1)
+
+    def slot(at: datetime) -> tuple[object, str]:
+        local = at.astimezone(LOCAL)
+        return local.date(), mw.moment_of_hour(local.hour)
+
+    return later if slot(later) == slot(when) else when - timedelta(minutes=1)
 
 
 class CancelForm(FlaskForm):

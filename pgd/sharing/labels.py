@@ -96,6 +96,8 @@ def visit_sentence(visit: Any) -> str:
     }
     if visit.action in writes:
         text = writes[visit.action]
+    elif visit.action == "view_worklist":
+        text = _("%(who)s saw how your %(what)s is going in the list of patients %(when)s")
     elif visit.action == "api_read":
         text = _("%(who)s read your %(what)s through the practice system %(when)s")
     else:

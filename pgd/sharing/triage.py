@@ -16,7 +16,8 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -61,27 +62,34 @@ def _flag_level(code: str, block: summary.Block) -> int:
     return _LEVEL_OF_STATUS.get(STATUS[level], FINE)
 
 
+def _clinical_target(principal: Principal, patient_id: uuid.UUID) -> clinical.BloodPressureTarget:
+    """The target a care provider reads against: standard for age, or agreed; never the
+    patient's own."""
+    from pgd.accounts.services import profile_of  # accounts imports measurements
+    from pgd.measurements import targets
+    from pgd.measurements.validation import LOCAL
+
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    age = clinical.age_on(profile_of(patient_id).birth_date, today)
+    return clinical.clinical_blood_pressure(
+        age, targets.agreed_blood_pressure(principal, patient_id)
+    )
+
+
 def _block(
     principal: Principal, patient_id: uuid.UUID, kind: Kind, newest: int
 ) -> tuple[summary.Block, int]:
     """The summary block of the window ending at the newest reading (reads only that
     window), and the time of the window's first reading."""
-    from pgd.accounts.services import profile_of  # accounts imports measurements
     from pgd.measurements import services as measurements
-    from pgd.measurements import settings, targets
-    from pgd.measurements.validation import LOCAL
+    from pgd.measurements import settings
 
     window = summary.Window(newest - _days() * 86400, newest + 1)
     s = measurements.series(
         principal, patient_id, kind, start=datetime.fromtimestamp(window.start, UTC)
     )
     if kind == Kind.BLOOD_PRESSURE:
-        today = datetime.now(UTC).astimezone(LOCAL).date()
-        policy.require(principal, patient_id, policy.IDENTIFICATION, Action.READ)  # the age
-        age = clinical.age_on(profile_of(patient_id).birth_date, today)
-        target = clinical.clinical_blood_pressure(
-            age, targets.agreed_blood_pressure(principal, patient_id)
-        )
+        target = _clinical_target(principal, patient_id)
         block = summary.blood_pressure(
             s.epoch, s.values["systolic"], s.values["diastolic"], window, target
         )
@@ -118,11 +126,14 @@ def _week(principal: Principal, patient_id: uuid.UUID) -> dict[str, Any] | None:
     """The latest measuring week in short, for the worklist's column (None: no week)."""
     from pgd.measurements import week
 
-    found = week.latest_result(principal, patient_id)
-    if found is None or found.week.end_day is None:
+    found = week.latest_result(
+        principal, patient_id, target=_clinical_target(principal, patient_id)
+    )
+    if found is None or found.week.start_day is None or found.week.end_day is None:
         return None
     r = found.result
     return {
+        "start": found.week.start_day.isoformat(),
         "s": r.systolic,
         "d": r.diastolic,
         "used": r.used,
@@ -132,6 +143,15 @@ def _week(principal: Principal, patient_id: uuid.UUID) -> dict[str, Any] | None:
         "judged": r.judged,
         "high": clinical.measuring_week.mean_high(r),
     }
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """The patient as the reader of their own data, for a refresh a care provider's
+    allowed write started (see refresh)."""
+
+    id: uuid.UUID
+    role: str = "patient"
 
 
 def refresh(
@@ -145,6 +165,13 @@ def refresh(
     Action.AGREE_TARGET releases this table too)."""
     kind = Kind(kind)
     policy.require(principal, patient_id, kind.value, action)
+    if principal.role != "patient":
+        # A care provider's write (an agreed target) allowed this refresh; the row is
+        # every care provider's, so it is computed from the owner's data as a whole, not
+        # from the writer's granted period. The policy released this patient's key of
+        # this kind for that write, and the name and date of birth (for the age).
+        policy.require(principal, patient_id, policy.IDENTIFICATION, Action.READ)
+        principal = _Owner(patient_id)
     sess = db.session()
     sess.flush()  # an edited reading (ORM row) counts in the queries below
     cipher = crypto.cipher_for(patient_id, crypto.Category(kind.value), create=True)
@@ -250,13 +277,29 @@ def _open_all(
             data: dict[str, Any] = orjson.loads(ciphers[pid].open(TABLE, pid, sealed))
             found[(pid, category)] = data
             fresh.append(((pid.int, category, sealed), data))
-    if fresh:
-        with _opened_lock:
-            for key, data in fresh:
-                _opened[key] = (now, data)
-            while len(_opened) > CACHE_MAX:
-                _opened.popitem(last=False)
+    with _opened_lock:
+        for key, data in fresh:
+            _opened[key] = (now, data)
+            _opened.move_to_end(key)
+        # Oldest first: drop what expired (no decrypted flags outlive CACHE_SECONDS in a
+        # worker that keeps serving), and the oldest beyond CACHE_MAX.
+        while _opened and (
+            len(_opened) > CACHE_MAX or now - next(iter(_opened.values()))[0] >= CACHE_SECONDS
+        ):
+            _opened.popitem(last=False)
     return found
+
+
+def _week_in(week: dict[str, Any] | None, grant: ActiveGrant) -> dict[str, Any] | None:
+    """The stored week, only when it lies wholly in the granted period (its readings)."""
+    if week is None or grant.data_from is None:
+        return week
+    from pgd.measurements.validation import LOCAL
+
+    start = week.get("start")
+    if start is None or date.fromisoformat(start) < grant.data_from.astimezone(LOCAL).date():
+        return None
+    return week
 
 
 def read_many(
@@ -267,7 +310,12 @@ def read_many(
     opened with the patients' keys, which the policy releases pair by pair.
     A few queries in all: none per patient."""
     # The policy decides once for all: these grants, their measured categories.
-    policy.permit_reads(principal, list(grants), frozenset(MEASURED) if flags else frozenset())
+    allowed = {
+        g.patient_id
+        for g in policy.permit_reads(
+            principal, list(grants), frozenset(MEASURED) if flags else frozenset()
+        )
+    }
     raw, rows = _rows(principal, grants)
     by_key = {(g.patient_id.hex if raw else g.patient_id): g for g in grants}
     found: dict[uuid.UUID, list[Entry]] = {g.patient_id: [] for g in grants}
@@ -279,7 +327,7 @@ def read_many(
             continue
         if last is not None and grant.data_from is not None and last < grant.data_from.timestamp():
             last = None  # every reading is before the granted period
-        if last is None or not flags or last < stale_before:
+        if last is None or not flags or last < stale_before or grant.patient_id not in allowed:
             # No reading in the summary's period: no flags, as the summary would show
             # none (and nothing to open).
             found[grant.patient_id].append(Entry(category, last))
@@ -292,8 +340,10 @@ def read_many(
         if grant.data_from is not None and (data["first"] or 0) < grant.data_from.timestamp():
             # The flags count readings before the granted period: the dossier shows the
             # period's own figures; the list shows no flag rather than leak them.
-            found[pid].append(Entry(category, last, week=data["week"]))
+            found[pid].append(Entry(category, last, week=_week_in(data["week"], grant)))
             continue
         codes = tuple((code, amount) for code, amount in data["flags"])
-        found[pid].append(Entry(category, last, data["level"], codes, data["week"]))
+        found[pid].append(
+            Entry(category, last, data["level"], codes, _week_in(data["week"], grant))
+        )
     return found

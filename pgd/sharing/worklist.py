@@ -135,8 +135,10 @@ def my_patients(
     nobody = accounts.ProfileData(name="", birth_date=None)
     order = {c: i for i, c in enumerate(policy.SHAREABLE)}
     rows = []
+    shown: dict[uuid.UUID, list[str]] = {}
     for g in chosen:
         found = entries[g.patient_id]
+        shown[g.patient_id] = [e.category for e in found if e.last_reading_at is not None]
         found.sort(key=lambda e: order.get(e.category, len(order)))
         last = _last(found)
         week = next((e.week for e in found if e.category == "blood_pressure"), None)
@@ -156,4 +158,20 @@ def my_patients(
                 week,
             )
         )
+    _log(principal, [(r.patient_id, shown[r.patient_id]) for r in rows if shown[r.patient_id]])
     return Worklist(rows, len(grants), sort, page, pages)
+
+
+def _log(principal: Principal, reads: list[tuple[uuid.UUID, list[str]]]) -> None:
+    """The list shows, per patient on the page, the triage of their shared measured
+    categories (flags, last reading, measuring week): one read event per patient shown,
+    for those categories. Names alone are no read (as before)."""
+    from pgd import db
+    from pgd.sharing import access_log, dossier
+
+    if not reads:
+        return
+    with db.transaction():
+        access_log.append_many(
+            dossier.actor_of(principal), reads, access_log.ReadAction.WORKLIST, dossier.address()
+        )

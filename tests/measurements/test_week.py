@@ -349,3 +349,17 @@ def _patient_without_share(app: Flask) -> uuid.UUID:
         return accounts.register_patient(
             "ander@example.nl", "een ander wachtwoord hier", "Ander", None
         ).id
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("08:00", "08:01"), ("13:59", "13:58"), ("23:59", "23:58"), ("14:00", "14:01")],
+)
+def test_the_second_reading_stays_in_the_moment_and_day_of_the_first(
+    first: str, second: str
+) -> None:
+    from pgd.measurements.week_routes import _a_minute_apart
+
+    hour, minute = (int(x) for x in first.split(":"))
+    when = datetime.combine(date(2026, 3, 28), time(hour, minute), tzinfo=LOCAL)
+    assert _a_minute_apart(when).astimezone(LOCAL).strftime("%H:%M") == second

@@ -54,28 +54,32 @@ def test_one_event_per_read_with_the_right_categories(
         verified_client,
         ("blood_pressure", "glucose"),
     )
-    assert web.get("/clinician").status_code == 200  # the list of names is not a read
-    assert count_rows(app, "access_events") == 0
+    # The list shows how each shared category is going (flags, last reading): a read of
+    # those categories, one event per patient shown.
+    assert web.get("/clinician").status_code == 200
     assert web.get(f"/clinician/patients/{patient.id}").status_code == 200
     assert web.get(f"/clinician/patients/{patient.id}/charts/glucose?view=range").status_code == 200
     assert web.get(f"/clinician/patients/{patient.id}/charts/weight").status_code == 404
-    first, second = _events(app)
+    listed, first, second = _events(app)
+    assert (listed.categories, listed.action) == ("blood_pressure,glucose", "view_worklist")
     assert (first.categories, first.action) == ("blood_pressure,glucose", "view_summary")
     assert (second.categories, second.action) == ("glucose", "view_chart")
-    for event in (first, second):
+    for event in (listed, first, second):
         assert event.patient_id == patient.id
         assert event.actor_name == "Anna de Vries"
         assert event.actor_profession == "poh"
         assert event.address == "127.0.0.1"
     assert second.prev_hash == first.hash
-    assert first.prev_hash == access_log.GENESIS
+    assert first.prev_hash == listed.hash
+    assert listed.prev_hash == access_log.GENESIS
     # The patient reads it in plain language, newest first.
     own = logged_in(app, "patient@example.nl")
     page = own.get("/sharing/who-looked").get_data(as_text=True)
     # Two looks a moment apart are one visit, on one line, with both categories.
-    assert page.count("A. de Vries") == 1
+    assert page.count("A. de Vries") == 2
     assert "viewed your blood pressure and blood sugar on" in page
     assert "(2 times)" in page
+    assert "saw how your blood pressure and blood sugar is going in the list of patients" in page
 
 
 def test_revoking_keeps_the_events(

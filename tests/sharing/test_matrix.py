@@ -90,7 +90,9 @@ def test_authorization_matrix(
     )
     assert listed.status_code == 200  # the list itself is always there; it may be empty
 
-    reads = 0
+    # "My patients" showed how the shared categories go (flags, last reading) of each
+    # visible patient: one read event each (8 with a second factor).
+    reads = 8 if verified else 0
     failures: list[str] = []
     for (target, category, state), patient in patients.items():
         visible, readable = _expected(target, category, state, verified)
@@ -138,9 +140,9 @@ def test_authorization_matrix(
             assert "/account/second-factor/setup" in dossier.headers["Location"]
     assert failures == []
     assert count_rows(app, "access_events") == reads
-    # Per category an active and a narrowed dossier and API summary (8 + 8), and 3 charts
-    # and 3 API reads of readings.
-    assert reads == (8 + 8 + 3 + 3 if verified else 0)
+    # The list (8), per category an active and a narrowed dossier and API summary (8 + 8),
+    # and 3 charts and 3 API reads of readings.
+    assert reads == (8 + 8 + 8 + 3 + 3 if verified else 0)
 
 
 def test_guessed_urls_answer_404(

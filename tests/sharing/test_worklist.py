@@ -380,6 +380,10 @@ def test_the_page_reads_the_same_few_queries_for_more_patients(
         def record(*args: Any, into: list[str] = statements) -> None:
             into.append(args[2])
 
+        # A first view makes the access log's head row (once ever); the opened triage of
+        # this worker is cleared, so the counted view opens every key again.
+        assert web.get("/clinician").status_code == 200
+        triage._opened.clear()
         engine = app.extensions["pgd.engine"]
         event.listen(engine, "before_cursor_execute", record)
         try:
@@ -473,3 +477,102 @@ def test_the_week_column_and_a_new_agreed_target_update_the_worklist(
     page = web.get("/clinician").get_data(as_text=True)
     assert f"144/88 (24 of 24) to {last}: below the target" in page
     assert "Mean home blood pressure above the target." not in page
+
+
+def _week_of(app: Flask, patient: Any, first: Any, value: tuple[int, int]) -> None:
+    from datetime import time
+
+    from pgd.measurements import week
+
+    with _as(app):
+        week.start(patient, patient.id, first)
+    _readings(
+        app,
+        patient,
+        [
+            (BloodPressure(*value, None, None), datetime.combine(day, time(h, m), tzinfo=LOCAL))
+            for day in (first + timedelta(days=d) for d in range(7))
+            for h in (7, 20)
+            for m in (30, 31)
+        ],
+    )
+
+
+def test_a_target_agreed_under_a_short_data_period_keeps_everyones_flags(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    """The triage row is every care provider's: a POH who sees only the last 3 days and
+    records a target must not recompute it from those 3 days (an alarm 10 days ago stays
+    flagged for the GP who sees everything)."""
+    patient = create_patient(name="Jansje Pietersma")
+    now = datetime.now(UTC)
+    _readings(
+        app,
+        patient,
+        [
+            (BloodPressure(190, 115, None, None), now - 10 * DAY),
+            (BloodPressure(120, 75, None, None), now - DAY),
+        ],
+    )
+    poh = create_clinician()
+    gp = create_clinician(email="arts@praktijk.nl", name="Bert Kok", profession="huisarts")
+    make_grant(patient, poh, categories=("blood_pressure",), data_from=now - 3 * DAY)
+    make_grant(patient, gp, categories=("blood_pressure",))
+    gp_web = verified_client(gp)
+    assert "1 reading of 180/110 or higher." in gp_web.get("/clinician").get_data(as_text=True)
+    poh_web = verified_client(poh)
+    page = poh_web.get(f"/clinician/patients/{patient.id}/agreed-target").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token is not None
+    done = poh_web.post(
+        f"/clinician/patients/{patient.id}/agreed-target",
+        data={"csrf_token": token.group(1), "systolic": "150", "diastolic": "90"},
+    )
+    assert done.status_code == 302
+    assert "1 reading of 180/110 or higher." in gp_web.get("/clinician").get_data(as_text=True)
+
+
+def test_a_week_before_the_granted_period_is_not_shown(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    patient = create_patient(name="Jansje Pietersma")
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    _week_of(app, patient, today - timedelta(days=12), (163, 97))
+    now = datetime.now(UTC)
+    _readings(app, patient, [(BloodPressure(130, 80, None, None), now - timedelta(hours=6))])
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure",), data_from=now - DAY)
+    page = verified_client(clinician).get("/clinician").get_data(as_text=True)
+    assert "Jansje Pietersma" in page
+    assert "163/97" not in page
+
+
+def test_the_week_flag_is_judged_against_the_clinical_target_not_the_patients_own(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    from pgd.measurements import settings
+
+    patient = create_patient(name="Jansje Pietersma", birth_date=datetime(1960, 1, 1).date())
+    with _as(app):
+        settings.save(
+            patient, patient.id, settings.Settings(bp_target_systolic=120, bp_target_diastolic=75)
+        )
+    today = datetime.now(UTC).astimezone(LOCAL).date()
+    _week_of(app, patient, today - timedelta(days=9), (128, 78))
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure",))
+    page = verified_client(clinician).get("/clinician").get_data(as_text=True)
+    assert ": below the target" in page  # 128/78 is below 135/85
+    assert "Measuring week above the target." not in page
