@@ -90,3 +90,16 @@ class ForgivingDateField(Field):
             self.data = None
             raise ValueError(date_problem(self.raw, example="14-03-1950"))
         self.data = parsed
+
+
+class AttachErrors:
+    """Mix into a FlaskForm: `attach(Invalid)` puts each message next to its field (one the
+    form lacks goes to its first field), so a service's checks read like the form's own."""
+
+    def attach(self, error: Any) -> None:
+        fields = self._fields  # type: ignore[attr-defined]
+        for name, message in error.errors.items():
+            field = fields.get(name) or next(
+                iter(f for f in fields.values() if f.name != "csrf_token")
+            )
+            field.errors = [*field.errors, message]

@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
+from pgd.forms import AttachErrors
 from pgd.goals import validation
 from pgd.goals.data import GoalData
 from pgd.goals.progress import LOCAL
-from pgd.measurements.validation import Invalid
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off", "class": "input input-number"}
 DATE = {"inputmode": "numeric", "autocomplete": "off", "class": "input input-date"}
@@ -22,18 +22,7 @@ def _today_text() -> str:
     return datetime.now(LOCAL).strftime("%d-%m-%Y")
 
 
-class _Attach:
-    def attach(self, error: Invalid) -> None:
-        """Put each message next to its field."""
-        fields = self._fields  # type: ignore[attr-defined]
-        for name, message in error.errors.items():
-            field = fields.get(name) or next(
-                iter(f for f in fields.values() if f.name != "csrf_token")
-            )
-            field.errors = [*field.errors, message]
-
-
-class GoalForm(_Attach, FlaskForm):
+class GoalForm(AttachErrors, FlaskForm):
     text = TextAreaField(_l("My goal, in my own words"), render_kw={"rows": 2})
     why = TextAreaField(_l("Why this matters to me (optional)"), render_kw={"rows": 2})
     kind = RadioField(
@@ -93,16 +82,16 @@ class GoalForm(_Attach, FlaskForm):
         return validation.actions(self.actions.data)
 
 
-class CheckInForm(_Attach, FlaskForm):
+class CheckInForm(AttachErrors, FlaskForm):
     day = StringField(_l("Day"), render_kw=DATE)
     count = StringField(_l("How many?"), render_kw=NUMBER)
 
 
-class ActionForm(_Attach, FlaskForm):
+class ActionForm(AttachErrors, FlaskForm):
     text = StringField(_l("New step"), render_kw={"class": "input"})
 
 
-class QuestionForm(_Attach, FlaskForm):
+class QuestionForm(AttachErrors, FlaskForm):
     text = TextAreaField(_l("Question or topic"), render_kw={"rows": 2})
 
 

@@ -74,15 +74,12 @@ def propose(
     principal: Principal, patient_id: uuid.UUID, data: GoalData, *, now: datetime | None = None
 ) -> uuid.UUID:
     """A care provider proposes an activity goal (checked with check())."""
-    from pgd.accounts import services as accounts  # accounts imports goals via sharing
-    from pgd.sharing import access_log, dossier, labels
+    from pgd.accounts.labels import mark_of
+    from pgd.sharing import access_log, dossier
 
     require(principal, patient_id, CATEGORY, Action.PROPOSE_GOAL)
     at = now_or(now)
-    details = accounts.clinician_details(principal.id)
-    who = labels.short_name(accounts.profile_of(principal.id).name)
-    profession = details.profession if details else ""
-    g = replace(data, state=State.PROPOSED, proposed_by=f"{who}|{profession}").with_event(
+    g = replace(data, state=State.PROPOSED, proposed_by=mark_of(principal.id)).with_event(
         "proposed", at
     )
     with db.transaction() as sess:

@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import delete, select
 
 from pgd import crypto, db
+from pgd.accounts.labels import mark_of
 from pgd.goals.models import ConsultQuestion
 from pgd.sharing.policy import Action, Principal, require
 
@@ -119,7 +120,7 @@ def set_discussed(
         old = _open(cipher, row.id, row.created_at, row.payload_sealed)
         if clinician and old.discussed:
             return old  # already ticked off: nothing to write, nothing to log
-        by = _clinician_mark(principal.id) if clinician else ""
+        by = mark_of(principal.id) if clinician else ""
         new = Question(
             old.id, old.text, old.created, discussed, db.utcnow() if discussed else None, by
         )
@@ -131,15 +132,6 @@ def set_discussed(
                 principal, patient_id, CATEGORY.value, access_log.WriteAction.MARK_DISCUSSED
             )
     return new
-
-
-def _clinician_mark(clinician_id: uuid.UUID) -> str:
-    from pgd.accounts import services as accounts  # accounts imports goals via sharing
-    from pgd.sharing import labels
-
-    details = accounts.clinician_details(clinician_id)
-    name = labels.short_name(accounts.profile_of(clinician_id).name)
-    return f"{name}|{details.profession if details else ''}"
 
 
 def remove_question(principal: Principal, patient_id: uuid.UUID, question_id: uuid.UUID) -> None:

@@ -46,6 +46,7 @@ class AgreedEntry:
     diastolic: int
     agreement: Agreement
     at: datetime
+    mark: str = ""  # "A. de Vries|poh" as stored (a patient's change keeps it)
 
     @property
     def pair(self) -> tuple[int, int]:
@@ -78,7 +79,8 @@ def _entries(patient_id: uuid.UUID, limit: int | None) -> list[AgreedEntry]:
             by_patient=bool(data.get("by_patient", False)),
         )
         at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-        found.append(AgreedEntry(data["s"], data["d"], agreement, at))
+        mark = f"{data['name']}|{data['profession']}"
+        found.append(AgreedEntry(data["s"], data["d"], agreement, at, mark))
     return found
 
 
@@ -137,8 +139,8 @@ def agree_blood_pressure(
     Raises NotFound (404) when the policy does not allow it, LookupError when a patient
     has no agreed target to change.
     """
-    from pgd.accounts import services as accounts  # accounts imports measurements
-    from pgd.sharing import access_log, dossier, labels, triage  # sharing imports measurements
+    from pgd.accounts.labels import mark_of  # accounts imports measurements
+    from pgd.sharing import access_log, dossier, triage  # sharing imports measurements
 
     clinician = principal.role == "clinician"
     require(
@@ -150,16 +152,14 @@ def agree_blood_pressure(
     day = today or _today()
     with db.transaction() as sess:
         if clinician:
-            details = accounts.clinician_details(principal.id)
-            name = labels.short_name(accounts.profile_of(principal.id).name)
-            profession = details.profession if details else ""
-            by_patient = False
-        else:
-            previous = _raw_newest(patient_id)
-            if previous is None:
+            mark = mark_of(principal.id)
+        else:  # a change of what was agreed: the newest agreement's provider stays named
+            newest = _entries(patient_id, 1)
+            if not newest:
                 raise LookupError("no agreed target to change")
-            name, profession = str(previous["name"]), str(previous["profession"])
-            by_patient = True
+            mark = newest[0].mark
+        name, _sep, profession = mark.partition("|")
+        by_patient = not clinician
         payload = {
             "s": int(target[0]),
             "d": int(target[1]),
@@ -193,25 +193,14 @@ def agree_blood_pressure(
             )
 
 
-def _raw_newest(patient_id: uuid.UUID) -> dict[str, object] | None:
-    row = (
-        db.session()
-        .execute(
-            select(AgreedTarget.id, AgreedTarget.payload_sealed)
-            .where(
-                AgreedTarget.patient_id == patient_id,
-                AgreedTarget.kind == Kind.BLOOD_PRESSURE.value,
-            )
-            .order_by(AgreedTarget.created_at.desc(), AgreedTarget.id.desc())
-            .limit(1)
-        )
-        .first()
-    )
-    if row is None:
-        return None
-    cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE)
-    data: dict[str, object] = orjson.loads(cipher.open(TABLE, row.id, row.payload_sealed))
-    return data
+def clinical_for(principal: Principal, patient_id: uuid.UUID) -> BloodPressureTarget:
+    """The blood pressure target a care provider reads against, whoever asks: standard for
+    age, or agreed; never the patient's own (the worklist's flags, the week's verdict)."""
+    from pgd.accounts.services import profile_of  # accounts imports measurements
+
+    require(principal, patient_id, crypto.Category.PROFILE, Action.READ)
+    age = clinical.age_on(profile_of(patient_id).birth_date, _today())
+    return clinical.clinical_blood_pressure(age, agreed_blood_pressure(principal, patient_id))
 
 
 def resolve(
@@ -243,7 +232,7 @@ def resolve(
             height_cm=prefs.height_cm,
         )
     return Targets(
-        blood_pressure=clinical.clinical_blood_pressure(age, agreed),
+        blood_pressure=clinical.clinical_blood_pressure(age, agreed),  # see clinical_for
         own_blood_pressure=None,
         own_ignored=False,
         height_cm=prefs.height_cm,

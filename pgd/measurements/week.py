@@ -75,17 +75,10 @@ def _requester(principal: Principal, clinician_id: uuid.UUID | None) -> str:
     """'A. de Vries (POH)': the patient sees who asked (they shared with that clinician)."""
     if clinician_id is None or principal.role != "patient":
         return ""
-    from pgd.accounts import services as accounts  # accounts imports measurements
-    from pgd.accounts.labels import profession_label
-    from pgd.sharing.labels import short_name
+    from pgd.accounts.labels import mark_of, signed  # accounts imports measurements
 
     policy.permit_clinician_card(clinician_id)
-    details = accounts.clinician_details(clinician_id)
-    name = short_name(accounts.profile_of(clinician_id).name)
-    if details is None:
-        return name
-    profession = "POH" if details.profession == "poh" else profession_label(details.profession)
-    return f"{name} ({profession})"
+    return signed(mark_of(clinician_id))
 
 
 def _view(principal: Principal, row: MeasuringWeek) -> Week:

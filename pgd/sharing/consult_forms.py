@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
+from pgd.forms import AttachErrors
 from pgd.measurements.forms import BP_TARGET_BOUNDS, NUMBER
 from pgd.measurements.validation import Invalid, number_in_range
 
 NOTE_MAX = 200
 
 
-class AgreedTargetForm(FlaskForm):
+class AgreedTargetForm(AttachErrors, FlaskForm):
     systolic = StringField(_l("Upper value (systolic) below"), render_kw=NUMBER)
     diastolic = StringField(_l("Lower value (diastolic) below"), render_kw=NUMBER)
     note = TextAreaField(_l("Note for the patient (optional)"), render_kw={"maxlength": NOTE_MAX})
@@ -38,19 +39,8 @@ class AgreedTargetForm(FlaskForm):
         assert d is not None
         return (s, d), note
 
-    def attach(self, error: Invalid) -> None:
-        for name, message in error.errors.items():
-            self._fields[name].errors = [*self._fields[name].errors, message]
 
-
-class ProposalForm(FlaskForm):
+class ProposalForm(AttachErrors, FlaskForm):
     text = StringField(_l("The goal, in plain words"))
     per_week = StringField(_l("How many days a week?"), render_kw=NUMBER)
     why = TextAreaField(_l("Why this goal (optional)"))
-
-    def attach(self, error: Invalid) -> None:
-        for name, message in error.errors.items():
-            if name in self._fields:
-                self._fields[name].errors = [*self._fields[name].errors, message]
-            else:
-                self.text.errors = [*self.text.errors, message]

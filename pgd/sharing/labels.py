@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from pgd import clinical
-from pgd.accounts.labels import profession_label
+from pgd.accounts.labels import profession_label, short_name
 from pgd.clinical import words as cw
 from pgd.sharing import sparkline as spark
 from pgd.sharing.summary import STEADY
@@ -67,14 +67,6 @@ def categories(codes: Sequence[str]) -> str:
 
 def status(code: str) -> str:
     return {"active": _("Active"), "expired": _("Expired"), "revoked": _("Stopped")}.get(code, code)
-
-
-def short_name(name: str) -> str:
-    """Initial and surname ("A. de Vries"), as in a practice's letters."""
-    parts = name.split()
-    if len(parts) < 2:
-        return name
-    return f"{parts[0][0]}. {' '.join(parts[1:])}"
 
 
 def visit_sentence(visit: Any) -> str:

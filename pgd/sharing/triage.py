@@ -62,34 +62,20 @@ def _flag_level(code: str, block: summary.Block) -> int:
     return _LEVEL_OF_STATUS.get(STATUS[level], FINE)
 
 
-def _clinical_target(principal: Principal, patient_id: uuid.UUID) -> clinical.BloodPressureTarget:
-    """The target a care provider reads against: standard for age, or agreed; never the
-    patient's own."""
-    from pgd.accounts.services import profile_of  # accounts imports measurements
-    from pgd.measurements import targets
-    from pgd.measurements.validation import LOCAL
-
-    today = datetime.now(UTC).astimezone(LOCAL).date()
-    age = clinical.age_on(profile_of(patient_id).birth_date, today)
-    return clinical.clinical_blood_pressure(
-        age, targets.agreed_blood_pressure(principal, patient_id)
-    )
-
-
 def _block(
     principal: Principal, patient_id: uuid.UUID, kind: Kind, newest: int
 ) -> tuple[summary.Block, int]:
     """The summary block of the window ending at the newest reading (reads only that
     window), and the time of the window's first reading."""
     from pgd.measurements import services as measurements
-    from pgd.measurements import settings
+    from pgd.measurements import settings, targets
 
     window = summary.Window(newest - _days() * 86400, newest + 1)
     s = measurements.series(
         principal, patient_id, kind, start=datetime.fromtimestamp(window.start, UTC)
     )
     if kind == Kind.BLOOD_PRESSURE:
-        target = _clinical_target(principal, patient_id)
+        target = targets.clinical_for(principal, patient_id)
         block = summary.blood_pressure(
             s.epoch, s.values["systolic"], s.values["diastolic"], window, target
         )
@@ -124,10 +110,10 @@ def _lock_row(patient_id: uuid.UUID, category: str) -> bytes:
 
 def _week(principal: Principal, patient_id: uuid.UUID) -> dict[str, Any] | None:
     """The latest measuring week in short, for the worklist's column (None: no week)."""
-    from pgd.measurements import week
+    from pgd.measurements import targets, week
 
     found = week.latest_result(
-        principal, patient_id, target=_clinical_target(principal, patient_id)
+        principal, patient_id, target=targets.clinical_for(principal, patient_id)
     )
     if found is None or found.week.start_day is None or found.week.end_day is None:
         return None

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-from pgd import crypto
+from pgd import crypto, db
 from pgd.goals import proposals, questions
 from pgd.measurements import targets
+from pgd.measurements.models import Measurement
 from pgd.measurements.validation import LOCAL
 from pgd.sharing.policy import CLINICIAN_WRITES, SHAREABLE, Action, decide
 from tests.conftest import acting_as_clinician, count_rows, login, post_form
@@ -284,7 +286,17 @@ def test_the_key_release_seals_only_where_the_write_was_allowed(
     with acting_as_clinician(app, clinician):
         decide(clinician, patient.id, "blood_pressure", Action.READ)
         cipher = crypto.cipher_for(patient.id, crypto.Category.BLOOD_PRESSURE)
-        cipher.open  # reading is allowed  # noqa: B018
+        # Reading is allowed: the patient's own sealed readings open with it.
+        (reading_id, sealed) = (
+            db.session()
+            .execute(
+                select(Measurement.id, Measurement.payload_sealed).where(
+                    Measurement.patient_id == patient.id, Measurement.kind == "blood_pressure"
+                )
+            )
+            .first()
+        )
+        assert cipher.open("measurements", reading_id, sealed)
         with pytest.raises(crypto.KeyNotPermitted):
             cipher.seal("agreed_targets", row, b"{}")  # a read released no write
         decide(clinician, patient.id, "blood_pressure", Action.AGREE_TARGET)
