@@ -65,12 +65,17 @@ constraints:
 catalogs: $(VENV)/.base
 	$(BIN)/pybabel compile --statistics -d pgd/translations
 
-# Browser tests drive Debian's chromium (never `playwright install`: it downloads).
+# Browser tests drive Debian's chromium (never `playwright install`: it downloads); the
+# report tests render the PDF with poppler-utils' pdftoppm. Both from Debian's packages.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing for the tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # The suite also runs on PostgreSQL; start the local cluster if it is installed but down.
 postgres:

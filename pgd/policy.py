@@ -18,9 +18,9 @@ POLICIES: tuple[Policy, ...] = ("public", "patient", "clinician", "admin", "api"
 # "enrolling": any logged-in user, also a clinician who has no second factor yet (the
 # second-factor pages themselves). Clinician pages need a second factor that this
 # session passed; see pgd.accounts.second_factor_gate.
-# "api" endpoints authenticate a bearer token, not a session: the API blueprint's own
-# before_request does that. Only that blueprint may declare it.
-API_BLUEPRINT = "api"
+# "api" endpoints authenticate a bearer token, not a session: the token blueprints' own
+# before_request does that (the JSON API and FHIR). Only those blueprints may declare it.
+API_BLUEPRINTS = frozenset({"api", "fhir"})
 ATTR = "_pgd_policy"
 # Endpoints that Flask itself adds.
 BUILTIN: dict[str, Policy] = {"static": "public"}
@@ -60,8 +60,8 @@ def enforce() -> ResponseReturnValue | None:
     if policy is None:
         abort(404)
     if policy == "api":
-        # No session login: the API blueprint checks the token. Elsewhere nothing would.
-        if request.blueprint != API_BLUEPRINT:
+        # No session login: the token blueprints check the token. Elsewhere nothing would.
+        if request.blueprint not in API_BLUEPRINTS:
             abort(404)
         return None
     from pgd.accounts import second_factor_gate  # late: pgd.accounts imports this module

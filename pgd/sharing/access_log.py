@@ -34,6 +34,8 @@ class ReadAction:
     CHART = "view_chart"
     API = "api_read"
     WORKLIST = "view_worklist"  # flags, last reading and week of a patient in "my patients"
+    FHIR = "fhir_read"  # a read through the FHIR endpoint (/fhir)
+    REPORT = "report_download"  # the consult report printed or downloaded as a PDF
 
 
 class WriteAction:

@@ -92,6 +92,10 @@ def visit_sentence(visit: Any) -> str:
         text = _("%(who)s saw how your %(what)s is going in the list of patients %(when)s")
     elif visit.action == "api_read":
         text = _("%(who)s read your %(what)s through the practice system %(when)s")
+    elif visit.action == "fhir_read":
+        text = _("%(who)s read your %(what)s through the GP system's link (FHIR) %(when)s")
+    elif visit.action == "report_download":
+        text = _("%(who)s printed or downloaded a report of your %(what)s %(when)s")
     else:
         text = _("%(who)s viewed your %(what)s %(when)s")
     sentence = text % {"who": who, "what": what, "when": when}
