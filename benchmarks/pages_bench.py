@@ -35,7 +35,7 @@ PAGES = [
     "/charts/blood-pressure?period=all",
     "/charts/weight?period=all",
     "/charts/glucose?view=day&period=all",
-    "/charts/glucose?view=modal&period=all",
+    "/charts/glucose?view=moments&period=all",
     "/charts/glucose?view=range&period=all",
     "/measurements",
 ]

@@ -51,7 +51,7 @@ PAGES = [
     "/charts/blood-pressure",
     "/charts/weight",
     "/charts/glucose?view=day",
-    "/charts/glucose?view=modal",
+    "/charts/glucose?view=moments",
     "/charts/glucose?view=range",
     "/charts/blood-pressure?period=all",  # the largest page: every reading in the island
 ]

@@ -27,6 +27,7 @@ from pgd.clinical.verdicts import (
     Level,
     Share,
     Verdict,
+    about_the_same,
     bmi_healthy_count,
     bmi_verdict,
     bp_alarming,
@@ -38,12 +39,14 @@ from pgd.clinical.verdicts import (
     glucose_period,
     glucose_reading,
     glucose_share,
+    trend,
     weight_change,
     worst,
 )
 
 __all__ = [
     "BP",
+    "about_the_same",
     "G",
     "Agreement",
     "BloodPressureTarget",
@@ -76,6 +79,7 @@ __all__ = [
     "patient_blood_pressure",
     "standard_blood_pressure",
     "thresholds",
+    "trend",
     "week_words",
     "weight_change",
     "weight_goal_direction",

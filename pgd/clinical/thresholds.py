@@ -75,6 +75,16 @@ WEIGHT_LOSS_HALF_YEAR_PCT = 10.0
 # pre-consult summary (no guideline value): smaller changes are day-to-day variation.
 WEIGHT_CHANGE_NOTE_PCT = 3.0
 
+# --- trends ------------------------------------------------------------------------------
+# A change of a mean (this period against the one before, or a weight over 3 months)
+# smaller than this is "about the same": day-to-day and device variation, not a trend.
+# Practice convention of PGD, no guideline value: home monitors are validated to within
+# 5 mmHg (ESH-IP 2010, ISO 81060-2), so a mean that moves less than 3/2 mmHg is noise; the
+# lower pressure varies less. Bathroom scales read to 0.1 kg but a body's weight moves
+# about 0.5-1 kg a day with fluid (NHG-Standaard Obesitas M95: judge weight over weeks);
+# finger-prick meters may differ up to 15% (ISO 15197:2013), so 0.3 mmol/L is noise.
+STEADY_CHANGE = {"systolic": 3.0, "diastolic": 2.0, "kg": 0.5, "mmol": 0.3}
+
 # --- the home-measurement week (thuismeetweek) -------------------------------------------
 # NHG-Standaard Cardiovasculair risicomanagement (M84, 2019, herziening 2024), "Thuis
 # bloeddruk meten": measure on 7 consecutive days, in the morning and in the evening, each

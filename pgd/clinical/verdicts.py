@@ -291,3 +291,16 @@ def bmi_healthy_count(weights_kg: np.ndarray, height_cm: float) -> int:
     square = (height_cm / 100.0) ** 2
     bmi = kg / square
     return int(np.count_nonzero((bmi >= t.BMI_UNDERWEIGHT) & (bmi < t.BMI_OVERWEIGHT)))
+
+
+def trend(delta: float, quantity: str) -> str:
+    """ "same", "up" or "down" for a change of a mean; quantity is a key of STEADY_CHANGE
+    ("systolic", "diastolic", "kg", "mmol"). Smaller than the noise: "same"."""
+    if about_the_same(delta, quantity):
+        return "same"
+    return "up" if delta > 0 else "down"
+
+
+def about_the_same(delta: float, quantity: str) -> bool:
+    """A change too small to be more than day-to-day or device variation."""
+    return abs(delta) < t.STEADY_CHANGE[quantity]

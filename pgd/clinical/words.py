@@ -80,7 +80,20 @@ def pressure(systolic: float, diastolic: float) -> str:
 
 
 def _link(url: str, topic: str) -> Link:
-    return Link(url, _("Read more on Thuisarts.nl: %(topic)s", topic=topic))
+    text = _("Read more on Thuisarts.nl: %(topic)s", topic=topic)
+    locale = get_locale()
+    if locale is not None and locale.language != "nl":
+        text += " (in Dutch)"  # Thuisarts.nl is in Dutch only: say so in other languages
+    return Link(url, text)
+
+
+def topic_link(kind: str) -> Link:
+    """The Thuisarts.nl page about what a chart of this kind is for (patients' charts)."""
+    if kind == "blood_pressure":
+        return _link(THUISARTS_BP_HOME, _("measuring your blood pressure at home"))
+    if kind == "weight":
+        return _link(THUISARTS_WEIGHT, _("overweight"))
+    return _link(THUISARTS_DIABETES, _("diabetes type 2"))
 
 
 # --- targets and their source -----------------------------------------------------------

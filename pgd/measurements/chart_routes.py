@@ -112,7 +112,12 @@ def chart_blood_pressure() -> ResponseReturnValue:
     context = blood_pressure_context(
         s, targets.resolve(*who), start, week_day=marked.start_day if marked else None
     )
-    return _render("measurements/chart.html", period=code, **context)
+    return _render("measurements/chart.html", period=code, topic_link=_topic(context), **context)
+
+
+def _topic(context: dict[str, object]) -> object:
+    """The Thuisarts.nl page under a patient's chart (the clinician's charts have none)."""
+    return clinical.words.topic_link(str(context["kind"]))
 
 
 def x_range(start: datetime | None, times: np.ndarray) -> charts.XRange | None:
@@ -178,7 +183,7 @@ def chart_weight() -> ResponseReturnValue:
     code, start = _period()
     s = services.series(*who, Kind.WEIGHT, start=start)
     context = weight_context(s, targets.resolve(*who).height_cm, _weight_goal(who), start)
-    return _render("measurements/chart.html", period=code, **context)
+    return _render("measurements/chart.html", period=code, topic_link=_topic(context), **context)
 
 
 def weight_context(
@@ -270,7 +275,8 @@ def chart_glucose() -> ResponseReturnValue:
     view = glucose_view(request.args.get("view"))
     code, start = _period()
     s = services.series(*who, Kind.GLUCOSE, start=start)
-    return _render("measurements/chart.html", period=code, **glucose_context(s, view))
+    context = glucose_context(s, view)
+    return _render("measurements/chart.html", period=code, topic_link=_topic(context), **context)
 
 
 def glucose_context(

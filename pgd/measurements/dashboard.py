@@ -117,7 +117,7 @@ def weight_card(
         direction = clinical.weight_goal_direction(goal_kg, first)
         change = clinical.weight_change(first, latest, days, direction)
         diff = latest - first
-        if abs(diff) < 0.5:
+        if clinical.about_the_same(diff, "kg"):
             card.lines.append(_("Your weight stayed about the same in the last 3 months."))
         elif diff < 0:
             card.lines.append(_("You lost %(kg)s kg in the last 3 months.", kg=cw.number(-diff, 1)))

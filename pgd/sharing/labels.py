@@ -16,7 +16,6 @@ from pgd import clinical
 from pgd.accounts.labels import profession_label, short_name
 from pgd.clinical import words as cw
 from pgd.sharing import sparkline as spark
-from pgd.sharing.summary import STEADY
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
@@ -394,7 +393,7 @@ def weight_goal(block: Any) -> str:
     change = goal.change_kg
     moved = f"{'−' if change < 0 else '+'}{cw.number(round(abs(change), 1), 1)}"
     towards = (goal.direction == "down" and change < 0) or (goal.direction == "up" and change > 0)
-    if abs(change) < STEADY["kg"]:
+    if clinical.about_the_same(change, "kg"):
         parts.append(_("About the same in this period."))
     elif towards:
         parts.append(_("%(kg)s kg in this period, towards the goal.", kg=moved))

@@ -20,10 +20,6 @@ from pgd.clinical import BP, BloodPressureTarget, G, Verdict
 from pgd.sharing import sparkline
 from pgd.sharing.summary_lists import Listed, MomentStat, bp_alarms, by_moment, glucose_lists
 
-# Changes smaller than this count as "about the same" (measurement noise), not a trend.
-# Practice convention of the summary, no guideline value; the lower pressure moves less.
-STEADY = {"systolic": 3.0, "diastolic": 2.0, "kg": 0.5, "mmol": 0.3}
-
 
 @dataclass(frozen=True)
 class Window:
@@ -108,13 +104,12 @@ def _stat(values: np.ndarray) -> Stat:
     return Stat(float(values.mean()), float(values.min()), float(values.max()))
 
 
-def _trend(now: np.ndarray, before: np.ndarray, steady: float) -> tuple[str | None, float | None]:
+def _trend(now: np.ndarray, before: np.ndarray, quantity: str) -> tuple[str | None, float | None]:
+    """This period's mean against the one before, read by pgd.clinical.trend."""
     if now.size == 0 or before.size == 0:
         return None, None
     delta = float(now.mean() - before.mean())
-    if abs(delta) < steady:
-        return "same", delta
-    return ("up" if delta > 0 else "down"), delta
+    return clinical.trend(delta, quantity), delta
 
 
 def _daily(block: Block, epoch: np.ndarray, columns: dict[str, np.ndarray], w: Window) -> None:
@@ -141,10 +136,8 @@ def blood_pressure(
     block.latest = (float(s[-1]), float(d[-1]))
     block.latest_at = int(epoch[now][-1])
     block.stats = {"systolic": _stat(s), "diastolic": _stat(d)}
-    block.trend, block.trend_delta = _trend(s, systolic[before], STEADY["systolic"])
-    block.trend_diastolic, block.trend_diastolic_delta = _trend(
-        d, diastolic[before], STEADY["diastolic"]
-    )
+    block.trend, block.trend_delta = _trend(s, systolic[before], "systolic")
+    block.trend_diastolic, block.trend_diastolic_delta = _trend(d, diastolic[before], "diastolic")
     if pulse is not None:
         p = pulse[now]
         p = p[np.isfinite(p)]
@@ -181,7 +174,7 @@ def weight(
     block.latest = (float(w[-1]),)
     block.latest_at = int(epoch[now][-1])
     block.stats = {"kg": _stat(w)}
-    block.trend, block.trend_delta = _trend(w, kg[before], STEADY["kg"])
+    block.trend, block.trend_delta = _trend(w, kg[before], "kg")
     _daily(block, epoch, {"kg": kg}, window)
     if height_cm:
         block.within_target_pct = 100.0 * clinical.bmi_healthy_count(w, height_cm) / block.n
@@ -211,7 +204,7 @@ def glucose(epoch: np.ndarray, mmol: np.ndarray, moments: np.ndarray, window: Wi
     block.latest = (float(g[-1]),)
     block.latest_at = int(epoch[now][-1])
     block.stats = {"mmol": _stat(g)}
-    block.trend, block.trend_delta = _trend(g, mmol[before], STEADY["mmol"])
+    block.trend, block.trend_delta = _trend(g, mmol[before], "mmol")
     _daily(block, epoch, {"mmol": mmol}, window)
     classes = clinical.glucose_classes(g, moments[now])
     block.hypos, block.alarms, block.hypos_at_night = glucose_lists(

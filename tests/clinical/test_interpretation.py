@@ -66,6 +66,9 @@ def test_standard_home_target_by_age(age: int | None, target: tuple[int, int], o
         ((180, 80), UNDER_70, "bp_reading_alarm", Level.ALARM),  # 180 or more
         ((150, 110), FROM_70, "bp_reading_alarm", Level.ALARM),  # 110 or more
         ((179, 109), FROM_70, "bp_reading_high", Level.HIGH),
+        ((149, 85), FROM_70, "bp_reading_high", Level.HIGH),  # 70+: the lower limit stays 85
+        ((120, 109), FROM_70, "bp_reading_high", Level.HIGH),
+        ((120, 110), UNDER_70, "bp_reading_alarm", Level.ALARM),
     ],
 )
 def test_blood_pressure_reading(
@@ -93,6 +96,9 @@ def test_blood_pressure_classes_match_the_single_verdict() -> None:
         ([145] * 6, FROM_70, "bp_mean_ok"),  # 145/80 for a 75-year-old: acceptable
         ([150] * 6, FROM_70, "bp_mean_high"),
         ([181] * 6, FROM_70, "bp_mean_alarm"),
+        ([179] * 6, UNDER_70, "bp_mean_high"),  # the alarm edge of a mean: 180
+        ([180] * 6, UNDER_70, "bp_mean_alarm"),
+        ([179, 180] * 3, UNDER_70, "bp_mean_alarm"),  # 179.5 reads 180 (half up)
     ],
 )
 def test_blood_pressure_mean(values: list[int], target: BloodPressureTarget, code: str) -> None:
@@ -100,6 +106,24 @@ def test_blood_pressure_mean(values: list[int], target: BloodPressureTarget, cod
     verdict = clinical.bp_mean(np.array(values), np.array(dia), target)
     assert verdict.code == code
     assert verdict.values["few"] is False
+
+
+@pytest.mark.parametrize(
+    ("diastolic", "target", "code"),
+    [
+        (84, UNDER_70, "bp_mean_ok"),
+        (85, UNDER_70, "bp_mean_high"),  # home mean: from 85 counts as high
+        (84, FROM_70, "bp_mean_ok"),
+        (85, FROM_70, "bp_mean_high"),  # 70+: only the upper limit is looser
+        (109, FROM_70, "bp_mean_high"),
+        (110, FROM_70, "bp_mean_alarm"),  # the alarm edge of a mean's lower pressure
+    ],
+)
+def test_blood_pressure_mean_lower_pressure(
+    diastolic: int, target: BloodPressureTarget, code: str
+) -> None:
+    verdict = clinical.bp_mean(np.full(6, 130), np.full(6, diastolic), target)
+    assert verdict.code == code
 
 
 def test_a_mean_of_few_readings_says_so_and_none_is_unknown() -> None:
@@ -329,3 +353,27 @@ def test_bmi_weight_edges_match_the_categories() -> None:
     assert [round(e, 1) for e in edges] == [59.9, 81.0, 97.2, 113.4, 129.6]
     for edge, above in zip(edges, BMI_CATEGORIES[1:], strict=True):
         assert clinical.bmi_category(clinical.bmi(edge + 0.01, 180.0)) == above
+
+
+# --- trends: what counts as "about the same" -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("delta", "quantity", "said"),
+    [
+        (2.9, "systolic", "same"),
+        (3.0, "systolic", "up"),
+        (-3.0, "systolic", "down"),
+        (1.9, "diastolic", "same"),
+        (2.0, "diastolic", "up"),
+        (-0.49, "kg", "same"),
+        (-0.5, "kg", "down"),
+        (0.29, "mmol", "same"),
+        (0.3, "mmol", "up"),
+    ],
+)
+def test_a_change_smaller_than_the_noise_is_about_the_same(
+    delta: float, quantity: str, said: str
+) -> None:
+    assert clinical.trend(delta, quantity) == said
+    assert clinical.about_the_same(delta, quantity) is (said == "same")

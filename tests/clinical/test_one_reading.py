@@ -22,6 +22,16 @@ def _is_len(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "len"
 
 
+def _is_abs(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "abs"
+
+
+def _is_number(node: ast.AST) -> bool:
+    """A number that could be a limit (not 0, not a float tolerance such as 1e-9)."""
+    number = isinstance(node, ast.Constant) and type(node.value) in (int, float)
+    return number and abs(node.value) >= 0.01  # type: ignore[union-attr]
+
+
 def _offences(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -30,6 +40,12 @@ def _offences(source: str) -> list[str]:
         parts = [node.left, *node.comparators]
         if any(_is_len(p) for p in parts):
             continue  # lengths of text (passwords, codes) are not clinical values
+        if any(_is_abs(p) for p in parts) and any(
+            _is_number(p) or isinstance(p, ast.Subscript | ast.Name) for p in parts
+        ):
+            # a change judged against a limit ("about the same") is a clinical reading too
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+            continue
         for part in parts:
             number = isinstance(part, ast.Constant) and type(part.value) in (int, float)
             if number and part.value in CLINICAL_NUMBERS:  # type: ignore[union-attr]
@@ -52,6 +68,8 @@ def test_the_scan_would_catch_a_comparison() -> None:
     assert _offences("x = value < 3.9\n") == ["1: value < 3.9"]
     assert _offences("ok = s >= thresholds.HOME_BP_HIGH[0]\n")
     assert _offences("ok = len(code) == 8\n") == []
+    assert _offences("same = abs(diff) < 0.5\n") == ["1: abs(diff) < 0.5"]
+    assert _offences("same = abs(change) < STEADY['kg']\n")
 
 
 def test_words_in_dutch_and_english(app: Flask) -> None:

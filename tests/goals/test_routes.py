@@ -318,3 +318,16 @@ def test_a_blood_pressure_goal_made_today_shows_start_and_now_alike(
         ("Doel", "onder 140 mmHg"),  # the target as the goal says it, not just "140"
     ]
     assert "0% van de weg afgelegd" in body
+
+
+def test_a_blood_sugar_goal_names_the_nhg_target_per_moment(
+    app: Flask, create_patient: Any
+) -> None:
+    """The card says what the goal counts: readings within the NHG target of their moment,
+    not a fixed 3.9 to 10 that the metric does not use."""
+    client = _patient(app, create_patient)
+    _create(client, kind="measurement", metric="glucose", direction="up", target="70")
+    body = client.get("/goals").get_data(as_text=True)
+    assert "binnen de NHG-streefwaarde voor hun moment" in body
+    assert "3,9" not in body
+    assert "3.9" not in body

@@ -368,3 +368,80 @@ def test_weight_chart_bmi_in_words(
     assert "overweight" in labels
     assert "obesity" in labels
     assert _table_caption(body) == "All 2 readings"
+
+
+THUISARTS_LINK = re.compile(
+    r'<a href="(https://www\.thuisarts\.nl/[^"]+)" target="_blank" rel="noopener noreferrer">'
+    r"([^<]+)<span class=\"visually-hidden\"> \(([^)]+)\)</span></a>"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "page"),
+    [
+        ("/charts/blood-pressure", "hoge-bloeddruk/ik-wil-zelf-thuis-mijn-bloeddruk-meten"),
+        ("/charts/weight", "overgewicht"),
+        ("/charts/glucose", "diabetes-type-2"),
+        ("/charts/glucose?view=moments", "diabetes-type-2"),
+    ],
+)
+def test_each_chart_links_its_thuisarts_page_in_a_new_tab(
+    app: Flask, client: FlaskClient, create_patient: Callable[..., Any], url: str, page: str
+) -> None:
+    """A plain link (nothing loads from another site until it is clicked) that says it
+    opens a new tab; in English it says the page is in Dutch."""
+    create_patient()
+    login(client, "patient@example.nl")
+    dutch = THUISARTS_LINK.findall(_page(client, url, "nl"))
+    assert dutch == [
+        (f"https://www.thuisarts.nl/{page}", dutch[0][1], "opent in een nieuw tabblad")
+    ]
+    assert dutch[0][1].startswith("Lees meer op Thuisarts.nl: ")
+    assert "Dutch" not in dutch[0][1]
+    english = THUISARTS_LINK.findall(_page(client, url, "en"))
+    assert english[0][0] == f"https://www.thuisarts.nl/{page}"
+    assert english[0][1].startswith("Read more on Thuisarts.nl: ")
+    assert english[0][1].endswith(" (in Dutch)")
+    assert english[0][2] == "opens in a new tab"
+
+
+@pytest.mark.parametrize(
+    ("view", "one", "three"),
+    [
+        ("range", "The only reading", "All 3 readings"),
+        (
+            "moments",
+            "The only reading, by moment of the day",
+            "All 3 readings, by moment of the day",
+        ),
+    ],
+)
+def test_glucose_tables_say_how_many_readings_they_show(
+    app: Flask,
+    client: FlaskClient,
+    create_patient: Callable[..., Any],
+    view: str,
+    one: str,
+    three: str,
+) -> None:
+    user = create_patient()
+    login(client, "patient@example.nl")
+    _add(app, user, [Glucose(6.1, "fasting")], days_ago=1)
+    assert _table_caption(_page(client, f"/charts/glucose?view={view}")) == one
+    _add(app, user, [Glucose(5.5, "fasting"), Glucose(8.8, "after_lunch")], days_ago=3)
+    assert _table_caption(_page(client, f"/charts/glucose?view={view}")) == three
+
+
+def test_the_day_curve_table_counts_the_readings_of_the_chosen_days(
+    app: Flask, client: FlaskClient, create_patient: Callable[..., Any]
+) -> None:
+    user = create_patient()
+    login(client, "patient@example.nl")
+    _add(app, user, [Glucose(6.1, "fasting")], days_ago=1)
+    assert _table_caption(_page(client, "/charts/glucose?view=day")) == (
+        "The only reading on the chosen days"
+    )
+    _add(app, user, [Glucose(5.5, "fasting"), Glucose(8.8, "after_lunch")], days_ago=1)
+    body = _page(client, "/charts/glucose?view=day")
+    assert _table_caption(body) == "All 3 readings on the chosen days"
+    assert len(_rows(body)) == 3

@@ -721,3 +721,34 @@ def test_the_date_and_time_fields_say_digits_are_fine(patient: FlaskClient) -> N
     assert "Hours:minutes, for example 08:30 or 0830" in patient.get(
         "/measurements/weight/new"
     ).get_data(as_text=True)
+
+
+def test_a_day_curve_entered_twice_is_asked_before_saving(patient: FlaskClient, app: Flask) -> None:
+    """A day curve sent again with one more slot (typed in twice, then completed) names
+    the readings saved before and asks; "yes" saves only the new slot, never a copy."""
+    curve = _day_curve(before_breakfast="6,1", after_lunch="9,8")
+    assert post_form(patient, "/measurements/day-curve/new", curve).status_code == 302
+    assert count_rows(app, "measurements") == 2
+    fuller = _day_curve(before_breakfast="6,1", after_lunch="9,8", bedtime="7,0")
+    again = post_form(patient, "/measurements/day-curve/new", fuller)
+    body = again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "You already saved 2 of these readings:" in body
+    assert "Yes, save the other 1 reading" in body
+    assert count_rows(app, "measurements") == 2  # asking is not saving
+    same_as = _SAME_AS.search(body)
+    assert same_as
+    assert len(same_as.group(1).split()) == 2
+    yes = post_form(patient, "/measurements/day-curve/new", {**fuller, "same_as": same_as.group(1)})
+    assert yes.status_code == 302
+    assert count_rows(app, "measurements") == 3
+
+
+def test_a_day_curve_repeated_whole_saves_nothing(patient: FlaskClient, app: Flask) -> None:
+    curve = _day_curve(before_breakfast="6,1", after_lunch="9,8")
+    assert post_form(patient, "/measurements/day-curve/new", curve).status_code == 302
+    again = post_form(patient, "/measurements/day-curve/new", curve)
+    body = again.get_data(as_text=True)
+    assert "You already saved 2 of these readings:" in body
+    assert 'name="same_as"' not in body  # nothing new to save: no "save anyway"
+    assert count_rows(app, "measurements") == 2

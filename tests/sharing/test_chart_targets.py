@@ -145,3 +145,20 @@ def test_a_weight_chart_does_not_open_the_blood_pressure_target(
     monkeypatch.undo()
     page = web.get(f"/clinician/patients/{patient.id}/charts/blood-pressure")
     assert "140/90" in page.get_data(as_text=True)  # the blood pressure chart does read it
+
+
+def test_the_clinicians_chart_has_no_patient_reading_link(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    create_clinician: Callable[..., Any],
+    make_grant: Callable[..., uuid.UUID],
+    verified_client: Callable[[Any], Any],
+) -> None:
+    """The Thuisarts.nl page under the chart is for the patient; the care provider's copy
+    of the chart leaves it out."""
+    patient = _patient_with_pressures(app, create_patient)
+    clinician = create_clinician()
+    make_grant(patient, clinician, categories=("blood_pressure",))
+    page = verified_client(clinician).get(f"/clinician/patients/{patient.id}/charts/blood-pressure")
+    assert page.status_code == 200
+    assert "thuisarts.nl" not in page.get_data(as_text=True)
