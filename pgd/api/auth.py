@@ -77,6 +77,12 @@ def authenticate() -> None:
     """Every "api" endpoint needs a working bearer token; the principal lands in g."""
     if policy.policy_of(current_app, request.endpoint or "") != "api":
         return
+    bearer_principal()
+
+
+def bearer_principal() -> tokens.ApiPrincipal:
+    """Check this request's bearer token (with the failure limit) and put its principal in
+    g; raises a 401/429 Problem. Shared by the token blueprints (the JSON API and FHIR)."""
     _refuse_if_over_limit()
     scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
@@ -88,6 +94,7 @@ def authenticate() -> None:
         raise unauthorized(missing=False)
     g.api_principal = principal
     crypto.limit_keys_to(principal.id)  # only the keys the sharing policy allows
+    return principal
 
 
 def principal() -> tokens.ApiPrincipal:
