@@ -1,4 +1,4 @@
-"""CSV import (upload → preview → confirm) and export of own measurements."""
+"""File import, CSV or FHIR (upload → preview → confirm), and export of own measurements."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ DRAIN_LIMIT = 128 * 1024 * 1024
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file"), validators=[FileRequired(_l("Choose a file on your computer first."))]
+        _l("CSV file or FHIR file (JSON)"),
+        validators=[FileRequired(_l("Choose a file on your computer first."))],
     )
 
 
@@ -75,8 +76,13 @@ def import_csv() -> ResponseReturnValue:
     data = form.file.data.read(imports.MAX_BYTES + 1)
     if len(data) > imports.MAX_BYTES:
         return _too_large()
-    preview = imports.check(*me(), data)
-    return _page(form=form, preview=preview, filename=form.file.data.filename or "")
+    filename = form.file.data.filename or ""
+    if filename.lower().endswith(".json"):
+        preview = imports.check(*me(), data, filename=filename)
+    else:
+        preview = imports.check(*me(), data)  # the content tells a FHIR file from a CSV file
+    too_many = getattr(preview.parsed, "too_many", False)
+    return _page(413 if too_many else 200, form=form, preview=preview, filename=filename)
 
 
 # The upload form checks its own CSRF token (FlaskForm) *after* raising the size limit;

@@ -1,6 +1,8 @@
-"""CSV import (check → preview → confirm) and CSV export of own measurements.
+"""File import (check → preview → confirm) and CSV export of own measurements.
 
-An upload is parsed and validated in full first. Only a file without a single invalid
+An upload is a CSV file (pgd.measurements.csv_io) or a FHIR Bundle in JSON
+(pgd.fhir.importer); both become the same list of validated readings, and from there on
+the flow is one. An upload is parsed and validated in full first. Only a file without a single invalid
 row is kept, sealed under the patient's "imports" key, for at most an hour, until the
 patient confirms it; confirming saves every row in one transaction (all or nothing) and
 skips readings that are already in the record, so importing a file twice adds nothing.
@@ -47,6 +49,11 @@ class Preview:
     duplicates: services.Duplicates = services.Duplicates(0, 0)
 
     @property
+    def fhir(self) -> bool:
+        """The upload was a FHIR Bundle: its problems name entries and resources, not rows."""
+        return hasattr(self.parsed, "skipped")
+
+    @property
     def new(self) -> int:
         """How many readings confirming will add."""
         return len(self.parsed.items) - self.duplicates.total
@@ -75,13 +82,27 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
+def parse(data: bytes, now: datetime, filename: str = "") -> csv_io.Parsed:
+    """A FHIR Bundle (a .json name, or content that starts like JSON) or a CSV file."""
+    # Imported here: pgd.fhir's package registers its views, which use this package.
+    from pgd.fhir import importer
+
+    if importer.looks_like_json(data, filename):
+        return importer.parse(data, now)
+    return csv_io.parse(data, now)
+
+
 def check(
-    principal: Principal, patient_id: uuid.UUID, data: bytes, now: datetime | None = None
+    principal: Principal,
+    patient_id: uuid.UUID,
+    data: bytes,
+    now: datetime | None = None,
+    filename: str = "",
 ) -> Preview:
     """Parse and validate a whole file; keep it for confirmation only if every row is valid."""
     require(principal, patient_id, crypto.Category.IMPORTS, Action.WRITE)
     now = now or db.utcnow()
-    parsed = csv_io.parse(data, now)
+    parsed = parse(data, now, filename)
     counts = Counter(v.KIND_OF[type(value)] for value, _, _ in parsed.items)
     times = [when for _, when, _ in parsed.items]
     first, last = (min(times), max(times)) if times else (None, None)
