@@ -29,4 +29,11 @@ def _limit_keys_to_the_principal() -> None:
         crypto.limit_keys_to(current_user.id)
 
 
-from pgd.sharing import routes, routes_consult, routes_keys, routes_patient, routes_week  # noqa: E402,F401  (views on bp)
+from pgd.sharing import (  # noqa: E402,F401  (views on bp)
+    routes,
+    routes_consult,
+    routes_keys,
+    routes_patient,
+    routes_report,  # noqa: E402,F401  (the consult report PDF, on bp)
+    routes_week,
+)

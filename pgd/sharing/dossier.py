@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -211,7 +212,6 @@ def pre_consult(
     end = datetime.now(UTC)
     start = end - timedelta(days=SUMMARY_PERIODS[period])
     window = summary.Window(int(start.timestamp()), int(end.timestamp()) + 1)
-    earlier = datetime.fromtimestamp(window.previous_start, UTC)
     from pgd.clinical import age_on
     from pgd.sharing.summary_lists import LOCAL
 
@@ -230,40 +230,61 @@ def pre_consult(
         )
         # The clinical target (standard for age, or agreed): never the patient's own.
         goals_for = targets.resolve(principal, patient_id)
-        for kind in MEASURED:
-            if kind.value not in grant.categories:
-                continue
-            s = measurements.series(principal, patient_id, kind, start=earlier)
-            if kind == Kind.BLOOD_PRESSURE:
-                block = summary.blood_pressure(
-                    s.epoch,
-                    s.values["systolic"],
-                    s.values["diastolic"],
-                    window,
-                    goals_for.blood_pressure,
-                    pulse=s.values.get("pulse"),
-                )
-                history = targets.agreed_history(principal, patient_id)
-                if history and history[0].agreement.by_patient:
-                    block.target_change = (history[0], targets.ignored_change(history) is not None)
-                block.week = week.latest_result(principal, patient_id)
-                if block.week is not None and clinical.measuring_week.mean_high(block.week.result):
-                    block.flags.insert(0, ("bp_week_high", 0))
-            elif kind == Kind.WEIGHT:
-                block = summary.weight(
-                    s.epoch,
-                    s.values["kg"],
-                    window,
-                    goals_for.height_cm,
-                    _weight_goal(principal, patient_id),
-                )
-            else:
-                block = summary.glucose(s.epoch, s.values["mmol"], s.values["moment"], window)
-            dossier.blocks.append(block)
+        dossier.blocks = summary_blocks(principal, patient_id, grant.categories, window, goals_for)
         if crypto.Category.GOALS.value in grant.categories:
             _goals_part(principal, patient_id, dossier)
         access_log.append(actor_of(principal), patient_id, dossier.categories, action, address())
     return dossier
+
+
+def summary_blocks(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    categories: Collection[str],
+    window: summary.Window,
+    goals_for: targets.Targets,
+    *,
+    end: datetime | None = None,
+    week_on: datetime | None = None,
+) -> list[summary.Block]:
+    """The summary's rows for these categories over one window: the dossier's and the
+    patient's own report (pgd.reports) read the same way. goals_for: the targets to judge
+    against (the clinical ones); end: leave out readings from then on; week_on: the
+    measuring week as it stood then (None: now). Logs nothing: the caller does."""
+    earlier = datetime.fromtimestamp(window.previous_start, UTC)
+    week_target = None if week_on is None else goals_for.blood_pressure
+    blocks = []
+    for kind in MEASURED:
+        if kind.value not in categories:
+            continue
+        s = measurements.series(principal, patient_id, kind, start=earlier, end=end)
+        if kind == Kind.BLOOD_PRESSURE:
+            block = summary.blood_pressure(
+                s.epoch,
+                s.values["systolic"],
+                s.values["diastolic"],
+                window,
+                goals_for.blood_pressure,
+                pulse=s.values.get("pulse"),
+            )
+            history = targets.agreed_history(principal, patient_id)
+            if history and history[0].agreement.by_patient:
+                block.target_change = (history[0], targets.ignored_change(history) is not None)
+            block.week = week.latest_result(principal, patient_id, week_on, week_target)
+            if block.week is not None and clinical.measuring_week.mean_high(block.week.result):
+                block.flags.insert(0, ("bp_week_high", 0))
+        elif kind == Kind.WEIGHT:
+            block = summary.weight(
+                s.epoch,
+                s.values["kg"],
+                window,
+                goals_for.height_cm,
+                _weight_goal(principal, patient_id),
+            )
+        else:
+            block = summary.glucose(s.epoch, s.values["mmol"], s.values["moment"], window)
+        blocks.append(block)
+    return blocks
 
 
 def _weight_goal(principal: Principal, patient_id: uuid.UUID) -> float | None:
