@@ -17,7 +17,7 @@ from pgd.accounts import services as accounts
 from pgd.accounts.current import me
 from pgd.measurements import chart_routes, periods, week
 from pgd.measurements.models import Kind
-from pgd.sharing import bp, codes, dossier, labels
+from pgd.sharing import bp, codes, dossier, journal, labels
 from pgd.sharing.forms import ConfirmForm
 
 CHART_KINDS = {
@@ -67,6 +67,7 @@ def patient_dossier(patient_id: uuid.UUID) -> ResponseReturnValue:
     return render_template(
         "sharing/dossier.html",
         d=found,
+        journal=journal.journal_text(found),
         week_panel=routes_week.week_panel(me()[0], patient_id),
         csrf=ConfirmForm(),
         labels=labels,
