@@ -53,17 +53,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from pgd.accounts import bp as accounts_bp
     from pgd.api import bp as api_bp
     from pgd.assets import bp as assets_bp
+    from pgd.fhir import bp as fhir_bp
     from pgd.goals import bp as goals_bp
     from pgd.measurements import bp as measurements_bp
+    from pgd.reports import bp as reports_bp
     from pgd.sharing import bp as sharing_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(measurements_bp)
     app.register_blueprint(goals_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(assets_bp)
+    app.register_blueprint(fhir_bp)
+    from pgd.export import bp as export_bp  # the complete export (issue 12)
+
+    app.register_blueprint(export_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing for a cross-site form to ride on
+    csrf.exempt(fhir_bp)
 
     from pgd import cli
 

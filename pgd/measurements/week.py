@@ -265,6 +265,18 @@ def latest_week(principal: Principal, patient_id: uuid.UUID, on: date | None = N
     return None if row is None else _view(principal, row)
 
 
+def history(principal: Principal, patient_id: uuid.UUID) -> list[tuple[Week, datetime | None]]:
+    """Every week and request of the patient, stopped ones too, newest first, with when it
+    was stopped (the complete export)."""
+    policy.require(principal, patient_id, CATEGORY, Action.READ)
+    rows = db.session().scalars(
+        select(MeasuringWeek)
+        .where(MeasuringWeek.patient_id == patient_id)
+        .order_by(MeasuringWeek.created_at.desc())
+    )
+    return [(_view(principal, row), policy.aware(row.cancelled_at)) for row in rows]
+
+
 @dataclass(frozen=True)
 class Overview:
     """Everything the week's pages show: the latest started week (running or finished)
