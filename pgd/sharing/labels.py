@@ -36,6 +36,8 @@ def category(code: str) -> str:
                 "weight": _("weight"),
                 "glucose": _("blood sugar"),
                 "goals": _("goals (with questions for the consult)"),
+                # A FHIR read of the Patient resource alone: what every share shows.
+                "profile": _("name and date of birth"),
             }
         )
     return cache.get(code, code)
