@@ -104,6 +104,8 @@ bench: setup-test
 	$(BIN)/python benchmarks/sharing_bench.py
 	$(BIN)/python benchmarks/goals_bench.py
 	$(BIN)/python benchmarks/transfer_bench.py
+	$(BIN)/python benchmarks/fhir_bench.py
+	$(BIN)/python benchmarks/report_bench.py
 
 # The partial plotly.js (scatter, bar, pie) the chart pages load, at the plotly.js version
 # the installed python plotly ships (override: make vendor-plotly PLOTLY_JS=4.1.1).

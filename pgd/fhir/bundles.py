@@ -194,7 +194,10 @@ def search_observations(
                 last = measurements.get(principal, patient_id, after.reading_id)
             except measurements.NotFound:
                 last = None
-            if last is not None and last.kind in kinds:
+            inside = last is not None and (
+                (start is None or last.taken_at >= start) and (end is None or last.taken_at < end)
+            )
+            if last is not None and inside and last.kind in kinds:
                 take(last, after.part)
         total: int | None = None
         while len(found) <= count:
@@ -250,6 +253,9 @@ class Everything:
         cursor: str | None = None
         while kinds:
             with db.transaction():  # each chunk its own short read (policy asked again)
+                # The grant is looked up afresh for every chunk: a share stopped while the
+                # Bundle streams ends it (the request's grant cache would keep it open).
+                policy.forget_grants()
                 page = measurements.page(
                     self.principal, self.patient_id, kinds, None, None, cursor, CHUNK
                 )

@@ -492,9 +492,14 @@ def _codes(concept: object, system: str = LOINC) -> set[str]:
     }
 
 
+def _items(value: object) -> list[Any]:
+    """A FHIR list element; anything else (a number, a dict) counts as absent."""
+    return value if isinstance(value, list) else []
+
+
 def _shown_code(concept: object) -> str:
     if isinstance(concept, dict):
-        for c in concept.get("coding") or []:
+        for c in _items(concept.get("coding")):
             if isinstance(c, dict) and c.get("code"):
                 text = f"{c.get('code')}"
                 if c.get("display"):
@@ -520,7 +525,7 @@ def _observation(
             )
         )
     status = resource.get("status")
-    if status in _SKIP_STATUS:
+    if isinstance(status, str) and status in _SKIP_STATUS:
         raise _Skip(
             _(
                 "The app that made this file marked this measurement as “%(status)s”, so it "
@@ -540,7 +545,7 @@ def _observation(
         per_minute = _quantity(resource.get("valueQuantity"), _PER_MINUTE)
         derived = {
             str(d["reference"])
-            for d in resource.get("derivedFrom") or []
+            for d in _items(resource.get("derivedFrom"))
             if isinstance(d, dict) and d.get("reference")
         }
         return _Pulse(0, "", when, per_minute, derived)
@@ -590,6 +595,10 @@ def _when(resource: dict[str, Any], now: datetime) -> datetime:
         return validation.taken_at(when.replace(microsecond=0), now)
     except Invalid as exc:
         raise _Unusable(*_messages(exc.errors)) from None
+    except OverflowError:  # year 1 or 9999 with an offset: before or after any reading
+        raise _Unusable(
+            _("“%(value)s” is not a date and time we can read.", value=raw[:40])
+        ) from None
 
 
 def _unit(quantity: dict[str, Any]) -> str | None:
@@ -708,7 +717,7 @@ def _validated(
 def _blood_pressure(resource: dict[str, Any], now: datetime) -> tuple[Value, datetime, str]:
     parts: dict[str, object] = {}
     problems: list[str] = []
-    for component in resource.get("component") or []:
+    for component in _items(resource.get("component")):
         if not isinstance(component, dict):
             continue
         codes = _codes(component.get("code"))
@@ -813,7 +822,7 @@ def _timed_moments(resource: dict[str, Any]) -> set[Moment]:
     the app's own moment names (pgd.fhir.resources writes it, so "night" survives)."""
     codes: set[str] = set()
     texts: set[str] = set()
-    for ext in resource.get("extension") or []:
+    for ext in _items(resource.get("extension")):
         if not isinstance(ext, dict) or ext.get("url") != EVENT_TIMING:
             continue
         if isinstance(ext.get("valueCode"), str):
@@ -822,14 +831,14 @@ def _timed_moments(resource: dict[str, Any]) -> set[Moment]:
         if isinstance(concept, dict):
             codes |= {
                 str(c["code"])
-                for c in concept.get("coding") or []
+                for c in _items(concept.get("coding"))
                 if isinstance(c, dict) and c.get("code")
             }
             if isinstance(concept.get("text"), str):
                 texts.add(concept["text"].strip().lower())
         timing = ext.get("valueTiming")
         if isinstance(timing, dict) and isinstance(timing.get("repeat"), dict):
-            codes |= {str(w) for w in timing["repeat"].get("when") or []}
+            codes |= {str(w) for w in _items(timing["repeat"].get("when"))}
     found = {_TIMING[c.upper()] for c in codes if c.upper() in _TIMING}
     return found | {Moment(t) for t in texts if t in _MOMENT_NAMES}
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 from flask import Response, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RequestRedirect
 
 from pgd.fhir import bp
@@ -163,3 +163,12 @@ def _routing_failure() -> Response | None:
     if isinstance(failure, HTTPException):
         return from_http(failure)
     return None
+
+
+@bp.errorhandler(500)
+def _crash(error: HTTPException) -> Response:
+    """A crash in a FHIR view: the app's own 500 handler would answer with an HTML page
+    (Flask tries handlers by status code before by class), so catch the code here."""
+    if not isinstance(error, HTTPException):  # pragma: no cover - Flask wraps it
+        error = InternalServerError()
+    return from_http(error)

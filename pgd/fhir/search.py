@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 
@@ -77,7 +77,7 @@ def count(args: Mapping[str, Sequence[str]]) -> int:
     if not values:
         return DEFAULT_COUNT
     raw = values[0]
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_COUNT:
         raise bad(
             _(
                 "_count must be a whole number from 1 to %(max)d; follow the Bundle's "
@@ -132,6 +132,9 @@ def _bounds(value: str) -> tuple[datetime, datetime]:
     )
 
 
+EARLIEST_YEAR = 1970  # no reading is older (pgd.measurements.validation.EARLIEST)
+
+
 def dates(args: Mapping[str, Sequence[str]]) -> tuple[datetime | None, datetime | None]:
     """date=ge…&date=le… (also gt, lt, eq or none): the [start, end) the readings are in."""
     start: datetime | None = None
@@ -142,6 +145,10 @@ def dates(args: Mapping[str, Sequence[str]]) -> tuple[datetime | None, datetime 
             if match is None:
                 raise ValueError(raw)
             low, high = _bounds(match.group("value"))
+            # Readings lie between 1970 and now: a year-1 or year-9999 bound (which could
+            # not be turned into a moment) is a mistake, said as one.
+            if low.astimezone(UTC).year < EARLIEST_YEAR or high.astimezone(UTC).year > 9998:
+                raise ValueError(raw)
         except (ValueError, OverflowError):
             raise bad(
                 _(

@@ -11,6 +11,8 @@ from flask_wtf import FlaskForm
 from pgd.forms import ForgivingDateField
 from pgd.reports.service import MAX_DAYS
 
+EARLIEST = date(1970, 1, 1)  # no reading is older (pgd.measurements.validation.EARLIEST)
+
 DEFAULT_DAYS = 91  # "the last 3 months", as the clinician's summary starts
 
 
@@ -45,7 +47,12 @@ class PeriodForm(FlaskForm):
                 *self.end.errors,
                 _("The last day can be today at the latest (%(day)s).", day=_dmy(today)),
             ]
-        if first > last:
+        if first < EARLIEST:
+            self.start.errors = [
+                *self.start.errors,
+                _("The first day can be %(day)s at the earliest.", day=_dmy(EARLIEST)),
+            ]
+        elif first > last:
             self.start.errors = [
                 *self.start.errors,
                 _("The first day must be on or before the last day."),

@@ -153,6 +153,13 @@ def _active_grant_row(
     )
 
 
+def forget_grants() -> None:
+    """Drop this request's cached grant lookups: the next check reads the grant again (a
+    long response, such as a streamed FHIR Bundle, asks for every part)."""
+    if has_app_context():
+        g.pop("pgd_grants", None)
+
+
 def active_grant(
     clinician_id: uuid.UUID, patient_id: uuid.UUID, now: datetime | None = None
 ) -> ActiveGrant | None:

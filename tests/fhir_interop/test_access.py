@@ -213,3 +213,47 @@ def test_every_fhir_read_is_one_access_log_event(
     fhir_clinician.read(f"/Observation?patient={pid}&code=29463-7", status=404)
     fhir_clinician.read(f"/Patient/{pid}?_count=2", status=400)
     assert len(_events(app)) == len(reads)  # refusals show nothing and log nothing
+
+
+def test_a_share_stopped_while_everything_streams_ends_the_stream(
+    app: Flask,
+    fhir_clinician: FhirCaller,
+    shared_patient: Any,
+    make_grant: Callable[..., uuid.UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each chunk of $everything asks the consent door again (not the request's cached
+    grant): after a stop, no further reading leaves the server."""
+    from pgd.fhir import bundles
+
+    monkeypatch.setattr(bundles, "CHUNK", 2)
+    grant = make_grant(shared_patient, fhir_clinician.user)
+    pid = shared_patient.id
+    response = fhir_clinician.get(f"/Patient/{pid}/$everything", buffered=False)
+    assert response.status_code == 200
+    stream = iter(response.response)
+    received = [next(stream), next(stream), next(stream)]  # the head and two chunks
+    set_state(app, grant, "revoked")
+    with pytest.raises(Exception, match="not shared|NotShared|404"):
+        received.extend(stream)
+    response.close()
+    body = b"".join(received)
+    assert b'"total":' not in body  # the Bundle was cut off, not completed
+    assert body.count(b'"resourceType":"Observation"') <= 4
+
+
+def test_a_cursor_never_reaches_outside_the_dates_asked(
+    app: Flask, fhir_patient: FhirCaller
+) -> None:
+    """A hand-made _cursor naming a newer reading does not bring it into a search whose
+    date range ends before it."""
+    seed(app, fhir_patient.user, days_ago=(1, 40))
+    pid = fhir_patient.user.id
+    newest = fhir_patient.read(f"/Observation?patient={pid}&code=85354-9&_count=1")
+    newest_id = uuid.UUID(newest["entry"][0]["resource"]["id"])
+    taken = datetime.fromisoformat(newest["entry"][0]["resource"]["effectiveDateTime"])
+    before = (datetime.now(UTC) - timedelta(days=30)).date()
+    cursor = f"{int(taken.timestamp())}_{newest_id.hex}_0"
+    page = fhir_patient.read(f"/Observation?patient={pid}&date=lt{before}&_cursor={cursor}")
+    for entry in page.get("entry", []):
+        assert datetime.fromisoformat(entry["resource"]["effectiveDateTime"]).date() < before

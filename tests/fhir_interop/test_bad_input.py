@@ -18,6 +18,10 @@ from tests.fhir_interop.helpers import seed
         ("/Observation?patient={pid}&_count=100000", 400, "1 to 1000"),
         ("/Observation?patient={pid}&_count=0", 400, "1 to 1000"),
         ("/Observation?patient={pid}&_count=ten", 400, "1 to 1000"),
+        ("/Observation?patient={pid}&_count=%C2%B2", 400, "1 to 1000"),  # "²" is a digit
+        ("/Observation?patient={pid}&date=lt0001-01-01", 400, "not understood"),
+        ("/Observation?patient={pid}&date=ge0001-01-01T00:00:00%2B14:00", 400, "not understood"),
+        ("/Observation?patient={pid}&date=le9999-12-31", 400, "not understood"),
         ("/Observation?patient={pid}&category=vital-signs", 400, "not supported"),
         ("/Observation?patient={pid}&_sort=date", 400, "not supported"),
         ("/Goal?patient={pid}&status=active", 400, "not supported"),
@@ -69,3 +73,21 @@ def test_no_key_wrong_method_and_unknown_paths_answer_in_fhir(app: Flask) -> Non
     missing = client.get("/fhir/nothing/here")
     assert missing.status_code == 404
     assert missing.mimetype == "application/fhir+json"
+
+
+def test_a_crash_is_an_operation_outcome_too(
+    app: Flask, fhir_patient: FhirCaller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flask finds the app's HTML 500 page before a blueprint's class handler: the FHIR
+    blueprint catches the code itself."""
+    from pgd.fhir import bundles
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bundles, "read_patient", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    body = fhir_patient.read(f"/Patient/{fhir_patient.user.id}", status=500)
+    assert body["resourceType"] == "OperationOutcome"
+    assert "Something went wrong on our side" in body["issue"][0]["diagnostics"]
+    assert "a bug" not in str(body)

@@ -4,6 +4,7 @@ duplicates and all-or-nothing confirm as a CSV file, a message per unusable reso
 from __future__ import annotations
 
 import io
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -668,3 +669,68 @@ def test_round_trip_export_as_fhir_then_import_into_a_fresh_account(
     moments = {r.value.moment for r in before if isinstance(r.value, Glucose)}
     assert len(moments) == 10  # every moment, "night" and "other" included
     assert {r.value.arm for r in before if isinstance(r.value, BloodPressure)} == {"left", None}
+
+
+# -- any shape ------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "mm[Hg]", "mg/dL", "final"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_FIELDS = st.sampled_from(
+    [
+        "status",
+        "code",
+        "component",
+        "valueQuantity",
+        "effectiveDateTime",
+        "effectivePeriod",
+        "extension",
+        "derivedFrom",
+        "subject",
+        "note",
+        "bodySite",
+        "category",
+    ]
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    fields=st.dictionaries(_FIELDS, _JSON, max_size=6),
+    loinc=st.sampled_from(
+        ["85354-9", "8867-4", "29463-7", "14770-2", "14743-9", "14760-3", "2339-0", "1-8"]
+    ),
+)
+def test_no_shape_of_observation_crashes_the_import(
+    english: None, fields: dict[str, Any], loinc: str
+) -> None:
+    """Whatever a file puts in an Observation's fields (a number where a list belongs, a
+    list where a string belongs, a date in year 1), the import answers in words."""
+    resource = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "effectiveDateTime": "2026-11-01T08:00:00+01:00",
+        **fields,
+    }
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
+    parsed = importer.parse(json.dumps(bundle).encode())  # json: integers beyond 64 bits too
+    assert parsed.ok or parsed.file_error or parsed.errors or parsed.skipped
