@@ -50,6 +50,32 @@ SECOND_FACTOR_ISSUER = "PGD"
 SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
 SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
 
+# Requests per valid API key (the JSON API and FHIR together), whatever address they come
+# from; over it the answer is 429 with Retry-After. Every per-address limit above counts
+# an IPv6 client by its /64 network (one home or office).
+API_KEY_RATE_LIMIT = "600 per minute"
+
+# Password-reset requests ("Wachtwoord vergeten?") per e-mail address typed and per client
+# address. The answer is the same for known and unknown addresses.
+RESET_LIMIT_ACCOUNT = "3 per hour"
+RESET_LIMIT_IP = "20 per hour"
+
+# Outgoing e-mail over SMTP (password-reset and set-password links, registration notices).
+# Without MAIL_SERVER (the embedded default) nothing is sent: each message is written to
+# the server log and to <instance>/mail/<time>-<n>.eml, so you can follow a link yourself.
+# MAIL_USE_TLS starts TLS (STARTTLS) on MAIL_PORT, usually 587.
+MAIL_SERVER = None
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = "PGD <noreply@localhost>"
+
+# The address people use to reach PGD (e.g. "https://pgd.praktijk.nl"); links in e-mail
+# sent from the command line (send-password-link) start with it. In a request the
+# address of that request is used when this is not set. Default: http://127.0.0.1:5000
+PUBLIC_URL = None
+
 # Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
 # (shared by every worker and host).
 RATELIMIT_STORAGE = "memory://"
@@ -67,3 +93,13 @@ LANGUAGES = ("nl", "en")
 
 # Time zone in which times are shown (stored in UTC).
 TIMEZONE = "Europe/Amsterdam"
+
+# The security log: logins (success, failure, limited), second factor, password changes
+# and resets, API keys, shares, refused access and key rotation, as one JSON object per
+# line (no health values, passwords, codes, tokens or names; e-mail addresses of failed
+# logins only as a keyed hash). Always written to stderr; also appended to this file
+# (PGD_SECURITY_LOG_FILE, e.g. "/var/log/pgd/security.jsonl"; reopened after logrotate
+# moves it) and/or sent to syslog, facility auth (PGD_SECURITY_LOG_SYSLOG: "/dev/log",
+# "logs.example.nl:514" for UDP or "tcp://logs.example.nl:514").
+SECURITY_LOG_FILE = None
+SECURITY_LOG_SYSLOG = None

@@ -45,6 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     policy.init_app(app)
     web.init_app(app)
+    from pgd import mail
+
+    mail.init_app(app)
+    from pgd import security_log
+
+    security_log.init_app(app)  # JSON lines: stderr, SECURITY_LOG_FILE, SECURITY_LOG_SYSLOG
 
     from pgd import crypto
 

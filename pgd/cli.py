@@ -65,12 +65,43 @@ def register(app: Flask) -> None:
         if problems:
             raise click.BadParameter(" ".join(problems), param_hint="--password")
         try:
+            # The typed password is for the first login only: it is replaced there.
             user = services.create_clinician(
-                email, password, name, Profession(profession), practice, agb_code
+                email,
+                password,
+                name,
+                Profession(profession),
+                practice,
+                agb_code,
+                must_change_password=True,
             )
         except services.DuplicateEmail:
             raise click.ClickException(f"An account with e-mail {email} already exists.") from None
         click.echo(f"Clinician account created: {user.email} ({profession}).")
+        click.echo(
+            "At the first login they choose a new password, then set up the second factor. "
+            f"Or send a link: flask --app pgd send-password-link {user.email}"
+        )
+
+    @app.cli.command("send-password-link")
+    @click.argument("email")
+    def send_password_link(email: str) -> None:
+        """E-mail a one-time link to choose a password (72 hours), instead of typing one."""
+        from pgd.accounts import reset
+
+        user = reset.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no account with e-mail {email}.")
+        reset.send_set_password_link(user)
+        where = (
+            "by e-mail"
+            if current_app.config.get("MAIL_SERVER")
+            else "to the log and instance/mail/ (MAIL_SERVER is not set)"
+        )
+        click.echo(
+            f"A link to choose a password was sent {where} for {user.email}. "
+            "It works once, for 72 hours."
+        )
 
     @app.cli.command("verify-access-log")
     @click.option(

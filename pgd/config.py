@@ -41,7 +41,22 @@ class Defaults:
     # (one address can be a whole practice's Wi-Fi: keep that one generous).
     SHARE_LOOKUP_LIMIT = "10 per 15 minutes"
     SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
+    # Requests per valid API key (JSON API and FHIR); over it the answer is 429.
+    API_KEY_RATE_LIMIT = "600 per minute"
     RATELIMIT_STORAGE = "memory://"
+    # Password-reset requests per e-mail address typed and per client address.
+    RESET_LIMIT_ACCOUNT = "3 per hour"
+    RESET_LIMIT_IP = "20 per hour"
+    # Outgoing e-mail (SMTP). Without MAIL_SERVER, messages go to the log and instance/mail/.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "PGD <noreply@localhost>"
+    # The address people use to reach PGD, for links in e-mail sent outside a request
+    # (the send-password-link command). Default: http://127.0.0.1:5000
+    PUBLIC_URL: str | None = None
     # Argon2id cost; the defaults follow RFC 9106's second recommended option.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
@@ -51,6 +66,10 @@ class Defaults:
     # Languages offered; the first is the default.
     LANGUAGES = ("nl", "en")
     TIMEZONE = "Europe/Amsterdam"
+    # The security log (pgd.security_log): JSON lines always to stderr, and also to this
+    # file and/or this syslog address ("/dev/log", "host:514", "tcp://host:514").
+    SECURITY_LOG_FILE: str | None = None
+    SECURITY_LOG_SYSLOG: str | None = None
 
 
 _INT_SETTINGS = {
@@ -61,8 +80,9 @@ _INT_SETTINGS = {
     "MAX_CONTENT_LENGTH",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
+    "MAIL_PORT",
 }
-_BOOL_SETTINGS = {"FORCE_SECURE_COOKIES"}
+_BOOL_SETTINGS = {"FORCE_SECURE_COOKIES", "MAIL_USE_TLS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:

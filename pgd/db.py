@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -48,8 +50,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a sqlite URL (None for memory or a file: URI)."""
+    if not url.startswith("sqlite"):
+        return None
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
+
+
+def private_sqlite_files(url: str) -> None:
+    """Health data stays readable by PGD's own user only: create the SQLite file 0600 (its
+    -wal and -shm files get the same mode from SQLite) and take group and other rights
+    off files that an older PGD or a copy left 0644."""
+    path = _sqlite_file(url)
+    if path is None:
+        return
+    if not path.exists() and path.parent.is_dir():
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for found in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))):
+        try:
+            mode = stat.S_IMODE(found.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(found, mode & 0o700)
+        except OSError:  # absent, or owned by another user: SQLite reports what matters
+            continue
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        private_sqlite_files(url)
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
@@ -113,6 +145,7 @@ def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (idempotent)."""
     from alembic import command
 
+    private_sqlite_files(url)
     command.upgrade(alembic_config(url), revision)
 
 

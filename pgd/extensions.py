@@ -6,6 +6,7 @@ from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_wtf import CSRFProtect
 
 
@@ -16,6 +17,7 @@ def _remote_address() -> str:
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+mail = Mail()
 limiter = Limiter(key_func=_remote_address, headers_enabled=False)
 
 

@@ -20,15 +20,33 @@ _DATE_PATTERNS = (
     (re.compile(r"^(\d{2})(\d{2})(\d{4})$"), ("d", "m", "y")),
 )
 _SIX_DIGITS = re.compile(r"^([0-9]{2})([0-9]{2})([0-9]{2})$")
+# Every date PGD takes (a birth date, a reading, the end of a share, a goal) lies in these
+# years; outside them a date is a typo, and near 1-1-0001 or 31-12-9999 converting it to
+# UTC or adding a day would overflow.
+FIRST_YEAR = 1900
+LAST_YEAR = 2100
+
+
+def _typed_year(text: str) -> int | None:
+    """The year of a date written with separators, whether it exists or not (eight bare
+    digits out of range are more likely another order, 20260601, than a wrong year)."""
+    for pattern, order in _DATE_PATTERNS[:2]:
+        match = pattern.match(text.strip())
+        if match:
+            return int(match.groups()[order.index("y")])
+    return None
 
 
 def parse_date(text: str) -> date | None:
-    """Accept 1950-03-14, 14-03-1950, 14/3/1950, 14.3.1950 and 14031950 (day first)."""
+    """Accept 1950-03-14, 14-03-1950, 14/3/1950, 14.3.1950 and 14031950 (day first), in
+    the years FIRST_YEAR to LAST_YEAR."""
     text = text.strip()
     for pattern, order in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
             parts = dict(zip(order, (int(x) for x in match.groups()), strict=True))
+            if not FIRST_YEAR <= parts["y"] <= LAST_YEAR:
+                return None
             try:
                 return date(parts["y"], parts["m"], parts["d"])
             except ValueError:
@@ -39,6 +57,13 @@ def parse_date(text: str) -> date | None:
 def date_problem(text: str, example: str = "14-03-2026") -> str:
     """What to say about a date parse_date could not read: what is allowed, and for six
     digits the full date we think was meant."""
+    year = _typed_year(text)
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        return _(
+            "Check the year: use a year from %(first)d to %(last)d.",
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
     six = _SIX_DIGITS.match(text.strip())
     if six:
         day, month, year = (int(x) for x in six.groups())

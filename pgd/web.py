@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pgd.extensions import login_manager
-from pgd.sharing.policy import NotShared
+from pgd.sharing.policy import NotShared, log_refusal
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -123,6 +123,12 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
             mb=max(1, current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
         )
     elif isinstance(error, NotShared):
+        # Refused at the consent door: logged by policy.require(), or here.
+        asked = (request.view_args or {}).get("patient_id")
+        log_refusal(
+            current_user if current_user.is_authenticated else None,
+            **({"patient_id": asked} if asked else {}),
+        )
         # The same words whether the patient does not exist or does not share (any more).
         message = _(
             "This patient does not share this with you (any more), or the page does not "

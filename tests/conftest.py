@@ -363,3 +363,68 @@ def agree_target(
     with acting_as_clinician(app, clinician):
         targets.agree_blood_pressure(clinician, patient.id, target, note, today=day)
     return clinician
+
+
+# -- e-mail (issue 13): a real SMTP server on 127.0.0.1 -------------------------------
+
+
+class SmtpInbox:
+    """What the aiosmtpd server received; wait() blocks until messages arrive (no sleeps)."""
+
+    def __init__(self, port: int) -> None:
+        import threading
+
+        self.port = port
+        self.messages: list[Any] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait(self, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: len(self.messages) >= count, timeout), (
+                f"expected {count} message(s), the SMTP server received {len(self.messages)}"
+            )
+            return list(self.messages)
+
+    def body(self, index: int = -1) -> str:
+        return str(self.messages[index].get_content())
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpInbox]:
+    """An aiosmtpd server on a free port of 127.0.0.1; its inbox is the fixture."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = SmtpInbox(port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_app(make_app: Callable[..., Flask], smtp: SmtpInbox) -> Iterator[Flask]:
+    """The app sending its e-mail to the test SMTP server."""
+    application = make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_USE_TLS=False,
+        MAIL_DEFAULT_SENDER="PGD <noreply@pgd.test>",
+    )
+    yield application
+    application.extensions["pgd.engine"].dispose()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import PASSWORD, count_rows, enrol, login, login_clinician
+from tests.conftest import PASSWORD, count_rows, enrol, login, login_clinician, post_form
 
 ARGS = [
     "create-clinician",
@@ -31,13 +31,16 @@ def test_create_clinician_and_log_in(app: Flask) -> None:
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = login(client, "a.devries@praktijk.nl")
-    assert response.headers["Location"] == "/clinician"
-    # First login: the second factor must be set up before any clinician page opens.
+    # First login: a new password of their own first, then the second factor's set-up.
+    assert response.headers["Location"] == "/password/first"
+    new = "Een-eigen-wachtwoord-2026"
+    chosen = post_form(client, "/password/first", {"new_password": new, "confirm": new})
+    assert chosen.headers["Location"] == "/clinician"
     assert client.get("/clinician").headers["Location"] == "/account/second-factor/setup"
     enrolled = enrol(app, "a.devries@praktijk.nl")
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    assert login_clinician(client, enrolled).headers["Location"] == "/clinician"
+    assert login_clinician(client, enrolled, new).headers["Location"] == "/clinician"
     body = client.get("/clinician").get_data(as_text=True)
     assert "Anna de Vries" in body
     assert "Huisartsenpraktijk De Linde" in body

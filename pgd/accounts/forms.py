@@ -133,6 +133,37 @@ class ChangePasswordForm(FlaskForm, _NewPasswordMixin):
         self._check_new_password(field, self._email, self._name)
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class NewPasswordForm(FlaskForm, _NewPasswordMixin):
+    """A new password without the current one: through an e-mailed link, or at the first
+    login of a clinician made on the command line (the current one was just typed)."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(_l("Choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Type the new password a second time.")),
+            EqualTo("new_password", _l("The two passwords are not the same. Type them again.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def __init__(self, *args: object, email: str = "", name: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._email = email
+        self._name = name
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        self._check_new_password(field, self._email, self._name)
+
+
 class ProfileForm(FlaskForm):
     name = StringField(
         _l("Your name"),

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pgd.db import Base, new_id, utcnow
@@ -40,6 +49,11 @@ class User(UserMixin, Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set for a clinician made on the command line: the first login asks for a new
+    # password (before the second-factor set-up), so the typed one does not stay in use.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     def get_id(self) -> str:
         """Session id carries the version, so a bumped version logs other sessions out."""
@@ -132,4 +146,21 @@ class RecoveryCode(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     digest: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordReset(Base):
+    """A one-time link to set a new password ("forgot" or an administrator's set-password
+    link). Only a keyed hash of the token is stored; a copy of the database opens nothing."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # "reset" or "set"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

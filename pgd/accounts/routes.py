@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,12 +21,23 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from pgd import policy
-from pgd.accounts import bp, second_factor, second_factor_gate, services, sessions, throttle
+from pgd import policy, security_log
+from pgd.accounts import (
+    bp,
+    passwords,
+    reset,
+    second_factor,
+    second_factor_gate,
+    services,
+    sessions,
+    throttle,
+)
 from pgd.accounts.forms import (
     ChangePasswordForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
+    NewPasswordForm,
     ProfileForm,
     RegisterForm,
 )
@@ -76,18 +89,22 @@ def register() -> Response | str:
                 form.email.data, form.password.data, form.name.data, form.birth_date.data
             )
         except services.DuplicateEmail:
-            form.email.errors = [
-                _(
-                    "There is already an account with this e-mail address. "
-                    "Log in, or use another address."
-                )
-            ]
+            # The same answer as for a new address (same redirect, same message); the
+            # owner of the address hears about it by e-mail, the visitor learns nothing.
+            existing = reset.user_by_email(form.email.data)
+            if existing is not None:
+                reset.notify_registration_attempt(existing)
+            security_log.event(
+                security_log.Events.REGISTRATION_EXISTING_ADDRESS,
+                outcome="refused",
+                user_id=existing.id if existing is not None else None,
+            )
         else:
             if "lang" in session:
                 services.set_locale(user, session["lang"])
             _begin_session(user)
-            flash(_("Welcome! Your account has been created."), "success")
-            return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
+        flash(_("Welcome! Your account has been created."), "success")
+        return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
     return render_template("accounts/register.html", form=form)
 
 
@@ -118,12 +135,29 @@ def login() -> ResponseReturnValue:
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             throttle.succeeded(account)
-            if second_factor.is_enrolled(user.id):
+            enrolled = second_factor.is_enrolled(user.id)
+            security_log.event(
+                security_log.Events.LOGIN_SUCCEEDED,
+                user=user,
+                outcome="success",
+                second_factor="required" if enrolled else "none",
+            )
+            if user.must_change_password:
+                # A clinician made on the command line: a new password first, then the
+                # second factor (set-up or code). Not logged in until both are done.
+                _begin_first_password(user, _safe_next(form.next.data))
+                return redirect(url_for("accounts.first_password"))
+            if enrolled:
                 # Not logged in yet: the code step comes first.
                 second_factor_gate.begin_pending(user, _safe_next(form.next.data))
                 return redirect(url_for("accounts.second_factor_code"))
             _begin_session(user)
             return redirect(_safe_next(form.next.data) or _home_for(user))
+        security_log.event(
+            security_log.Events.LOGIN_FAILED,
+            outcome="failure",
+            account_ref=security_log.account_ref(account),
+        )
         # One message for an unknown e-mail and a wrong password: no account enumeration.
         form.password.errors = [_("The e-mail address or the password is not right. Try again.")]
         return render_template("accounts/login.html", form=form), 401
@@ -169,9 +203,11 @@ def _change_password() -> Response | str:
                 form.new_password.data,
             )
         except services.AccountError:
+            security_log.event(security_log.Events.PASSWORD_CHANGE_FAILED, outcome="failure")
             form.current_password.errors = [_("Your current password is not right.")]
         else:
             throttle.succeeded(account)
+            security_log.event(security_log.Events.PASSWORD_CHANGED, outcome="success")
             # This session continues under the new version; all others end.
             login_user(current_user._get_current_object())
             flash(
@@ -205,3 +241,116 @@ def set_language() -> Response:
         if current_user.is_authenticated:
             services.set_locale(current_user._get_current_object(), form.lang.data)
     return redirect(target)  # type: ignore[return-value]
+
+
+# -- password reset ("Wachtwoord vergeten?") and set-password links (issue 13) ----------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@policy.public
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        if not reset.attempt(form.email.data):
+            abort(429)
+        reset.request_reset(form.email.data)
+        # One answer for every address: whether it has an account is not shown.
+        return redirect(url_for("accounts.forgot_password_sent"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.get("/password/forgot/sent")
+@policy.public
+def forgot_password_sent() -> str:
+    return render_template("accounts/forgot_password_sent.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@policy.public
+def reset_password(token: str) -> ResponseReturnValue:
+    link = reset.valid_link(token)
+    if link is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    user = services.user_by_id(link.user_id)
+    form = NewPasswordForm(email=user.email if user else "")
+    if form.validate_on_submit():
+        if reset.use_link(token, form.new_password.data) is None:
+            return render_template("accounts/reset_invalid.html"), 404
+        # Nobody is logged in by a link: this browser starts clean, and a clinician
+        # passes the second factor at the next login as always.
+        lang = session.get("lang")
+        sessions.end()
+        logout_user()
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        flash(
+            _(
+                "Your new password is set. You are logged out everywhere. "
+                "Log in with your new password."
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form, purpose=link.purpose)
+
+
+# -- first login of a clinician made on the command line (issue 13) ----------------------
+
+FIRST_LOGIN_STATE = "pw_first"
+FIRST_PASSWORD_SECONDS = 10 * 60
+
+
+def _begin_first_password(user: object, next_url: str | None) -> None:
+    """Right (initial) password, new one still to choose: a fresh session knowing only that."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[FIRST_LOGIN_STATE] = {
+        "user": str(user.id),  # type: ignore[attr-defined]
+        "version": user.session_version,  # type: ignore[attr-defined]
+        "since": int(time.time()),
+        "next": next_url,
+    }
+
+
+def _first_password_state() -> tuple[uuid.UUID, int, str | None] | None:
+    state = session.get(FIRST_LOGIN_STATE)
+    if not isinstance(state, dict):
+        return None
+    try:
+        user_id = uuid.UUID(str(state["user"]))
+        version = int(state["version"])
+        fresh = time.time() - float(state["since"]) <= FIRST_PASSWORD_SECONDS
+    except (KeyError, ValueError, TypeError):
+        return None
+    nxt = state.get("next")
+    return (user_id, version, nxt if isinstance(nxt, str) else None) if fresh else None
+
+
+@bp.route("/password/first", methods=["GET", "POST"])
+@policy.public
+def first_password() -> ResponseReturnValue:
+    state = _first_password_state()
+    user = services.user_by_id(state[0]) if state else None
+    if state is None or user is None or not user.must_change_password:
+        session.pop(FIRST_LOGIN_STATE, None)
+        return redirect(url_for("accounts.login"))
+    form = NewPasswordForm(email=user.email)
+    if form.validate_on_submit():
+        if passwords.verify(user.password_hash, form.new_password.data):
+            form.new_password.errors = [_("Choose a password other than the one you were given.")]
+        else:
+            changed = reset.set_first_password(user.id, state[1], form.new_password.data)
+            session.pop(FIRST_LOGIN_STATE, None)
+            if changed is None:
+                return redirect(url_for("accounts.login"))
+            flash(_("Your new password is set."), "success")
+            if second_factor.is_enrolled(changed.id):
+                second_factor_gate.begin_pending(changed, state[2])
+                return redirect(url_for("accounts.second_factor_code"))
+            _begin_session(changed)
+            # A clinician goes on to set up the second factor (pgd.policy's detour).
+            return redirect(state[2] or _home_for(changed))
+    return render_template("accounts/first_password.html", form=form)

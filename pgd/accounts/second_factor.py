@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from pgd import crypto, db
+from pgd import crypto, db, security_log
 from pgd.accounts import passwords
 from pgd.accounts.models import (
     ApiToken,
@@ -275,12 +275,13 @@ def new_recovery_codes(user: User, code: str) -> list[str]:
 # -- removal -----------------------------------------------------------------------------
 
 
-def remove(user: User) -> bool:
+def remove(user: User, *, kind: str = security_log.Events.SECOND_FACTOR_RESET) -> bool:
     """Delete the second factor and its recovery codes; end every session of this user.
 
     A clinician's API keys are revoked too: they were made under the removed factor and
     must not come back to life when a new one is set up. Returns False when there was
-    nothing to remove.
+    nothing to remove. `kind` names the security-log event: an administrator's reset
+    (the command line) unless the user switched it off themselves.
     """
     with db.transaction() as sess:
         existed = sess.get(SecondFactor, user.id) is not None
@@ -302,6 +303,8 @@ def remove(user: User) -> bool:
                     .execution_options(synchronize_session=False)
                 )
     _forget_cache(user.id)
+    if existed:
+        security_log.event(kind, user=user, outcome="success")
     return existed
 
 
@@ -309,7 +312,7 @@ def switch_off(user: User, password: str) -> None:
     """A patient switches their second factor off with their password."""
     if not passwords.verify(user.password_hash, password):
         raise SecondFactorError("wrong_password")
-    remove(user)
+    remove(user, kind=security_log.Events.SECOND_FACTOR_REMOVED)
 
 
 def user_by_email(email: str) -> User | None:

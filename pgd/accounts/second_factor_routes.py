@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user
 
-from pgd import policy
+from pgd import policy, security_log
 from pgd.accounts import bp, throttle
 from pgd.accounts import second_factor as sf
 from pgd.accounts import second_factor_gate as gate
@@ -51,6 +51,24 @@ def _reason(reason: str) -> str:
     return messages.get(reason, messages["wrong"])
 
 
+def _log_failed(user: User, step: str, reason: str, method: str = "app") -> None:
+    """A wrong, reused or unreadable code: the reason, never the code typed."""
+    security_log.event(
+        security_log.Events.SECOND_FACTOR_FAILED,
+        user=user,
+        outcome="failure",
+        step=step,
+        method=method,
+        reason=reason,
+    )
+
+
+def _log_limited(user: User, step: str) -> None:
+    security_log.event(
+        security_log.Events.SECOND_FACTOR_LIMITED, user=user, outcome="limited", step=step
+    )
+
+
 def _too_many() -> str:
     return _(
         "Too many wrong codes. For your safety you have to wait %(minutes)d minutes "
@@ -84,16 +102,21 @@ def second_factor_setup() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         if not gate.attempt(user.id):
+            _log_limited(user, "set_up")
             form.code.errors = [_too_many()]
             status = 429
         else:
             try:
                 codes = sf.confirm_enrolment(user, form.code.data)
             except sf.SecondFactorError as refused:
+                _log_failed(user, "set_up", refused.reason)
                 form.code.errors = [_reason(refused.reason)]
                 status = 400
             else:
                 gate.succeeded(user.id)
+                security_log.event(
+                    security_log.Events.SECOND_FACTOR_SET_UP, user=user, outcome="success"
+                )
                 login_user(user)  # this session goes on under the new session version
                 sf.mark_verified(user.id)
                 session[CODES_KEY] = sf.seal_for_display(user.id, codes)
@@ -146,15 +169,20 @@ def second_factor_new_codes() -> ResponseReturnValue:
     status = 400
     if form.validate_on_submit():
         if not gate.attempt(user.id):
+            _log_limited(user, "new_recovery_codes")
             form.code.errors = [_too_many()]
             status = 429
         else:
             try:
                 codes = sf.new_recovery_codes(user, form.code.data)
             except sf.SecondFactorError as refused:
+                _log_failed(user, "new_recovery_codes", refused.reason)
                 form.code.errors = [_reason(refused.reason)]
             else:
                 gate.succeeded(user.id)
+                security_log.event(
+                    security_log.Events.RECOVERY_CODES_RENEWED, user=user, outcome="success"
+                )
                 session[CODES_KEY] = sf.seal_for_display(user.id, codes)
                 return redirect(url_for("accounts.second_factor_recovery_codes"))
     return render_template(
@@ -189,17 +217,26 @@ def second_factor_code() -> ResponseReturnValue:
         typed = form.recovery_code.data if use_recovery else form.code.data  # type: ignore[union-attr]
         field = form.recovery_code if use_recovery else form.code  # type: ignore[union-attr]
         if not gate.attempt(user.id):
+            _log_limited(user, "login")
             field.errors = [_too_many()]
             status = 429
         else:
             try:
                 kind = sf.verify(user, typed)
             except sf.SecondFactorError as refused:
+                _log_failed(user, "login", refused.reason, "recovery" if use_recovery else "app")
                 reason = "wrong_recovery" if use_recovery else refused.reason
                 field.errors = [_reason(reason)]
                 status = 401
             else:
                 gate.succeeded(user.id)
+                security_log.event(
+                    security_log.Events.SECOND_FACTOR_SUCCEEDED,
+                    user=user,
+                    outcome="success",
+                    step="login",
+                    method=kind,
+                )
                 return _logged_in(user, kind)
     return render_template(
         "accounts/second_factor_code.html", form=form, use_recovery=use_recovery

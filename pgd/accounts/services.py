@@ -56,8 +56,12 @@ def _create_user(
     name: str,
     birth: date | None,
     details: ClinicianDetails | None = None,
+    must_change_password: bool = False,
 ) -> User:
     email = normalise_email(email)
+    # Hashed first, also for an address that turns out to be taken: the answer to a
+    # registration must not be quicker for an existing account (no timing oracle).
+    password_hash = passwords.hash_password(password)
     with db.transaction() as sess:
         if sess.scalar(select(User.id).where(User.email == email)) is not None:
             raise DuplicateEmail("email", "duplicate")
@@ -65,8 +69,9 @@ def _create_user(
             id=db.new_id(),
             email=email,
             role=str(role),
-            password_hash=passwords.hash_password(password),
+            password_hash=password_hash,
             session_version=1,
+            must_change_password=must_change_password,
         )
         sess.add(user)
         sess.flush()
@@ -95,10 +100,12 @@ def create_clinician(
     profession: Profession,
     practice: str | None = None,
     agb_code: str | None = None,
+    *,
+    must_change_password: bool = False,
 ) -> User:
     """Administrator-only (command line): clinicians never self-register."""
     details = ClinicianDetails(profession=str(profession), practice=practice, agb_code=agb_code)
-    return _create_user(email, password, Role.CLINICIAN, name, None, details)
+    return _create_user(email, password, Role.CLINICIAN, name, None, details, must_change_password)
 
 
 def authenticate(email: str, password: str) -> User | None:

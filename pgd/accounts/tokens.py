@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 
-from pgd import crypto, db
+from pgd import crypto, db, security_log
 from pgd.accounts.models import ApiToken, Role, User
 from pgd.accounts.services import AccountError
 from pgd.sharing.policy import Principal, second_factor_enrolled
@@ -122,6 +122,13 @@ def create(principal: Principal, name: str) -> tuple[TokenInfo, str]:
     )
     with db.transaction() as sess:
         sess.add(row)
+    security_log.event(
+        security_log.Events.API_KEY_CREATED,
+        user_id=principal.id,
+        role=principal.role,
+        outcome="success",
+        key_id=row.id,
+    )
     return _info(row), raw
 
 
@@ -139,6 +146,9 @@ def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound(token_id)
+    security_log.event(
+        security_log.Events.API_KEY_REVOKED, user_id=user_id, outcome="success", key_id=token_id
+    )
 
 
 # Core, not ORM: the one query every API request makes, compiled once.

@@ -17,8 +17,8 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse
 
-from pgd import crypto, policy
-from pgd.accounts import tokens
+from pgd import crypto, policy, security_log
+from pgd.accounts import throttle, tokens
 from pgd.api import bp
 from pgd.api.problems import Problem, unauthorized
 from pgd.extensions import limiter
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 # Failed key checks (any 401) per client address; a valid key never counts.
 AUTH_FAILURE_LIMIT = "30 per minute"
 SCOPE = "api-auth-failures"
+# Requests per valid key (setting API_KEY_RATE_LIMIT, pgd.config): a runaway meter app or
+# a leaked key cannot hold the server.
+KEY_RATE_LIMIT = "600 per minute"
+KEY_SCOPE = "api-key-rate"
 
 
 @lru_cache(maxsize=8)
@@ -39,7 +43,34 @@ def _limit() -> RateLimitItem:
 
 
 def _address() -> str:
-    return request.remote_addr or "unknown"
+    """The client group of pgd.accounts.throttle (an IPv6 client counts per /64)."""
+    return throttle.client_address()
+
+
+def _retry_after(reset: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(reset - time.time())))}
+
+
+def _refuse_if_key_over_rate(token_id: str) -> None:
+    """Count this request against its key's rate; 429 once over it."""
+    if not limiter.enabled:
+        return
+    item = _item(current_app.config.get("API_KEY_RATE_LIMIT", KEY_RATE_LIMIT))
+    try:
+        if limiter.limiter.hit(item, KEY_SCOPE, token_id):
+            return
+        reset = limiter.limiter.get_window_stats(item, KEY_SCOPE, token_id).reset_time
+    except Exception:  # storage down: the key still works, only its rate is not counted
+        log.exception("API key rate limit unavailable")
+        return
+    raise Problem(
+        429,
+        _(
+            "Too many requests with this API key. Wait a minute and try again, "
+            "and send readings in fewer requests."
+        ),
+        headers=_retry_after(reset),
+    )
 
 
 def _refuse_if_over_limit() -> None:
@@ -53,13 +84,14 @@ def _refuse_if_over_limit() -> None:
     except Exception:  # storage down: keys are still checked, only the brake is off
         log.exception("API failure limit unavailable")
         return
+    security_log.event(security_log.Events.API_KEY_LIMITED, outcome="limited")
     raise Problem(
         429,
         _(
             "Too many requests with a wrong API key came from your address. "
             "Wait a few minutes and try again."
         ),
-        headers={"Retry-After": str(max(1, math.ceil(reset - time.time())))},
+        headers=_retry_after(reset),
     )
 
 
@@ -87,11 +119,15 @@ def bearer_principal() -> tokens.ApiPrincipal:
     scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         _count_failure()
+        security_log.event(security_log.Events.API_KEY_REFUSED, outcome="refused", reason="missing")
         raise unauthorized(missing=True)
     principal = tokens.authenticate(raw.strip())
     if principal is None:
         _count_failure()
+        # Unknown, revoked or malformed: never the token, not even its first characters.
+        security_log.event(security_log.Events.API_KEY_REFUSED, outcome="refused", reason="unknown")
         raise unauthorized(missing=False)
+    _refuse_if_key_over_rate(str(principal.token_id))
     g.api_principal = principal
     crypto.limit_keys_to(principal.id)  # only the keys the sharing policy allows
     return principal

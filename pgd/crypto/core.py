@@ -9,8 +9,10 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,23 @@ class DecryptionError(CryptoError):
 
 class MasterKeyError(CryptoError):
     """The master key ring is missing, malformed, wrong, or does not match the data."""
+
+
+def warn_if_readable_by_others(path: Path) -> None:
+    """Log a warning when the key file's mode lets the group or others read or write it
+    (PGD creates it 0600; a copy or restore can widen it). The key is still used."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        logging.getLogger("pgd.crypto").warning(
+            "The master key file %s is readable by others (mode %04o): anyone who can read "
+            "it and a copy of the database can read all health data. Run: chmod 600 %s",
+            path,
+            mode,
+            path,
+        )
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -116,6 +135,7 @@ class KeyRing:
             text = path.read_text()
         except FileNotFoundError:
             raise MasterKeyError(f"The master key file {path} does not exist.") from None
+        warn_if_readable_by_others(path)
         return cls.from_json(text, source=f"master key file {path}")
 
     def save(self, path: Path) -> None:

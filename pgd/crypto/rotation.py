@@ -48,6 +48,15 @@ def rotate(app: Flask, *, add_key: bool = True, batch_size: int = 500) -> Rotati
             row.rewrapped_at = db.utcnow()
         sess.commit()
         done += len(rows)
+    from pgd import security_log  # key ids and a count only, never key material
+
+    security_log.event(
+        security_log.Events.MASTER_KEY_ROTATED,
+        outcome="success",
+        key_id=keyring.current,
+        new_key=add_key,
+        rewrapped=done,
+    )
     return RotationResult(keyring.current, done)
 
 

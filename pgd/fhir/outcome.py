@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import orjson
-from flask import Response, request
+from flask import Response, g, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import RequestRedirect
 
 from pgd.fhir import bp
+from pgd.sharing import policy
 
 FHIR_JSON = "application/fhir+json"
 # OperationOutcome.issue.code (http://hl7.org/fhir/issue-type, R4) per HTTP status.
@@ -140,6 +141,9 @@ def from_http(error: HTTPException) -> Response:
 @bp.errorhandler(HTTPException)
 def _fhir_error(error: HTTPException) -> Response:
     """Every HTTP error raised in a FHIR view (and any crash, as a 500) as an outcome."""
+    if isinstance(error, policy.NotShared):  # the consent door: logged once per request
+        asked = (request.view_args or {}).get("patient_id") or request.args.get("patient")
+        policy.log_refusal(g.get("api_principal"), **({"patient_id": asked} if asked else {}))
     return from_http(error)
 
 

@@ -393,8 +393,13 @@ def _encode_cursor(taken_at: int, row_id: uuid.UUID) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID] | None:
+    """None (the first page) for a cursor this module did not write. The epoch has at most
+    12 digits (as the API's CURSOR_PATTERN): a 20-digit one overflowed the database's 64-bit
+    integer (a 500)."""
     try:
         epoch, hexid = cursor.split("_", 1)
+        if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12):
+            return None
         return int(epoch), uuid.UUID(hex=hexid)
     except (ValueError, AttributeError):
         return None

@@ -204,7 +204,10 @@ def taken_at(when: datetime, now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=LOCAL)
-    when = when.astimezone(UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999: beyond what a datetime holds once in UTC
+        when = (datetime.min if when.year < 2 else datetime.max).replace(tzinfo=UTC)
     if when > now + FUTURE_TOLERANCE:
         raise Invalid({"taken_at": _("This time is in the future. Fill in when you measured.")})
     if when < EARLIEST:

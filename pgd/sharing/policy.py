@@ -249,10 +249,29 @@ def require(
     """Raise 404 unless allowed(); otherwise the allowed access with its data window."""
     access = decide(principal, patient_id, category, action)
     if access is None:
-        if principal is not None and principal.role == "clinician":
-            raise NotShared()
-        raise NotFound()
+        refused = NotShared() if principal is not None and principal.role == "clinician" else None
+        log_refusal(principal, patient_id=patient_id, category=category, action=action)
+        raise refused or NotFound()
     return access
+
+
+def log_refusal(principal: Principal | None, **asked: Any) -> None:
+    """One security-log line for a refused access (the 404 of the consent door): who
+    asked for what. Once per request; the error handlers of pgd.web and pgd.fhir call
+    it for a NotShared raised outside require(), and find it already done otherwise."""
+    from pgd import security_log  # imported late: keeps this module free of app wiring
+
+    if has_app_context():
+        if g.get("pgd_refusal_logged"):
+            return
+        g.pgd_refusal_logged = True
+    fields: dict[str, Any] = {"outcome": "refused", **asked}
+    if "patient_id" in asked:  # the object asked for: a category of one patient, by id
+        fields["object"] = f"patient/{asked['patient_id']}/{asked.get('category', '')}"
+    if principal is not None and getattr(principal, "id", None) is not None:
+        fields["user_id"] = principal.id
+        fields["role"] = principal.role
+    security_log.event(security_log.Events.ACCESS_REFUSED, **fields)
 
 
 def permit_reads(

@@ -14,7 +14,7 @@ from limits import RateLimitItem, parse
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pgd import db
+from pgd import db, security_log
 from pgd.accounts import services as accounts
 from pgd.accounts import throttle
 from pgd.accounts.models import Role, User
@@ -219,6 +219,18 @@ def create_grant(
             created_at=now,
         )
         sess.add(grant)
+    security_log.event(
+        security_log.Events.SHARE_CREATED,
+        user_id=patient_id,
+        role=principal.role,
+        outcome="success",
+        grant_id=grant.id,
+        clinician_id=card.id,
+        categories=list(clean),
+        data_from=data_from,
+        expires_at=expires_at,
+        via="share_code" if code else "email_address",
+    )
     return _view(grant, card, now)
 
 
@@ -360,6 +372,23 @@ def change_terms(
         row.categories = ",".join(clean)
         row.expires_at = until
         row.changed_at = now
+        clinician_id = row.clinician_id
+    kinds = [security_log.Events.SHARE_EXTENDED] if change.widens else []
+    if change.removed or change.shorter:
+        kinds.append(security_log.Events.SHARE_NARROWED)
+    for kind in kinds:  # a change that adds one category and drops another is both
+        security_log.event(
+            kind,
+            user_id=patient_id,
+            role=principal.role,
+            outcome="success",
+            grant_id=grant_id,
+            clinician_id=clinician_id,
+            categories_added=list(change.added),
+            categories_removed=list(change.removed),
+            expires_before=change.expires_before,
+            expires_after=change.expires_after,
+        )
     return change
 
 
@@ -370,6 +399,15 @@ def revoke(principal: Principal, grant_id: uuid.UUID) -> None:
     with db.transaction():
         row = _active_row(patient_id, grant_id, now)
         row.revoked_at = now
+        clinician_id = row.clinician_id
+    security_log.event(
+        security_log.Events.SHARE_STOPPED,
+        user_id=patient_id,
+        role=principal.role,
+        outcome="success",
+        grant_id=grant_id,
+        clinician_id=clinician_id,
+    )
 
 
 def who_looked(

@@ -18,7 +18,8 @@ from tests.browser.conftest import serve
 from tests.conftest import rfc6238_code
 
 EMAIL = "a.devries@praktijk.nl"
-PASSWORD = "mijn hond loopt graag mee"
+GIVEN = "mijn hond loopt graag mee"  # what the administrator typed
+PASSWORD = "mijn kat slaapt liever thuis"  # what the clinician chooses at the first login
 
 
 def totp_code(secret_base32: str, step: int) -> str:
@@ -43,16 +44,16 @@ def clinician_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "--practice",
                 "Huisartsenpraktijk De Linde",
             ],
-            env={"PGD_NEW_PASSWORD": PASSWORD},
+            env={"PGD_NEW_PASSWORD": GIVEN},
         )
         assert result.exit_code == 0, result.output
         yield url
 
 
-def _log_in_with_password(page: Page, base: str) -> None:
+def _log_in_with_password(page: Page, base: str, password: str = PASSWORD) -> None:
     page.goto(base + "/login")
     page.get_by_label("E-mailadres", exact=True).fill(EMAIL)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_label("Wachtwoord", exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name="Inloggen").click()
 
 
@@ -74,8 +75,14 @@ def test_clinician_sets_up_a_second_factor_and_logs_in_with_a_code(
     page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
     heading = page.get_by_role("heading", level=1)
 
-    # First login: password only, then straight to the set-up; no patient page opens.
-    _log_in_with_password(page, base)
+    # First login: the given password, then one of their own, then straight to the
+    # set-up; no patient page opens.
+    _log_in_with_password(page, base, GIVEN)
+    expect(page).to_have_url(base + "/password/first")
+    expect(heading).to_have_text("Kies uw eigen wachtwoord")
+    page.get_by_label("Nieuw wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_label("Nieuw wachtwoord nog een keer", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Nieuw wachtwoord opslaan").click()
     expect(page).to_have_url(base + "/account/second-factor/setup")
     expect(heading).to_have_text("Inloggen met een code instellen")
     page.goto(base + "/clinician")

@@ -76,7 +76,8 @@ def test_five_years_of_dense_data_on_one_page(
         ("start={long_ago}&end={b}", "Choose at most 5 years."),
         ("start=31-02-2026&end={b}", "Write the date as day-month-year"),
         ("start=&end=", "Fill in the first day."),
-        ("start=0001-01-01&end=0001-01-02", "The first day can be 01-01-1970 at the earliest."),
+        ("start=01-01-1950&end=02-01-1950", "The first day can be 01-01-1970 at the earliest."),
+        ("start=0001-01-01&end=0001-01-02", "Check the year: use a year from 1900 to 2100."),
     ],
 )
 def test_a_bad_period_gets_a_message_and_no_pdf(
