@@ -159,6 +159,49 @@ def register(app: Flask) -> None:
             )
         )
 
+    @app.cli.command("disable-user")
+    @click.argument("email")
+    def disable_user(email: str) -> None:
+        """Switch an account off: no login; sessions, API keys and share codes end at once."""
+        from pgd.accounts import disabling, reset
+
+        user = reset.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no account with e-mail {email}.")
+        try:
+            done = disabling.disable(user)
+        except disabling.AlreadyDone:
+            raise click.ClickException(f"{user.email} is already switched off.") from None
+        click.echo(
+            f"{user.email} is switched off: {done.sessions_ended} session(s) ended, "
+            f"{done.api_keys_revoked} API key(s) revoked."
+        )
+        if user.role == "clinician":
+            click.echo(
+                f"{done.share_codes_deleted} unused share code(s) deleted, "
+                f"{len(done.grant_ids)} share(s) stopped: patients no longer find this "
+                "clinician, and the clinician sees no patient."
+            )
+        click.echo(f"Undo with: flask --app pgd enable-user {user.email}")
+
+    @app.cli.command("enable-user")
+    @click.argument("email")
+    def enable_user(email: str) -> None:
+        """Switch an account on again (ended sessions, keys and shares stay ended)."""
+        from pgd.accounts import disabling, reset
+
+        user = reset.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"There is no account with e-mail {email}.")
+        try:
+            disabling.enable(user)
+        except disabling.AlreadyDone:
+            raise click.ClickException(f"{user.email} is not switched off.") from None
+        click.echo(
+            f"{user.email} can log in again. Revoked API keys and stopped shares stay "
+            "stopped: new keys are made, and patients share again, as for a new start."
+        )
+
     @app.cli.command("seed-demo")
     @click.option("--email", default="demo@voorbeeldpraktijk.nl", show_default=True)
     @click.option("--months", default=6, show_default=True, type=click.IntRange(1, 120))

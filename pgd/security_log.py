@@ -90,6 +90,7 @@ class Events:
     ACCOUNT_DELETED = "account.deleted"
     ACCOUNT_DISABLED = "account.disabled"
     ACCOUNT_ENABLED = "account.enabled"
+    SESSION_ENDED = "session.ended"  # by the user on "My sessions" (one, or all the others)
     SHARE_CREATED = "share.created"
     SHARE_EXTENDED = "share.extended"
     SHARE_NARROWED = "share.narrowed"

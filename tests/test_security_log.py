@@ -307,7 +307,8 @@ def test_api_key_created_and_revoked(app: Flask, create_patient: Any, seclog: Ca
     patient = create_patient()
     client = _client(app)
     login(client, PATIENT_EMAIL)
-    page = post_form(client, "/settings/api-keys", {"name": "Bloeddrukmeter"})
+    data = {"name": "Bloeddrukmeter", "password": PASSWORD, "scope": ["read", "write"]}
+    page = post_form(client, "/settings/api-keys", data)
     raw = TOKEN.search(page.get_data(as_text=True))
     assert raw is not None
     created = seclog.one(Events.API_KEY_CREATED)

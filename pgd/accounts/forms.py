@@ -6,8 +6,15 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    ValidationError,
+)
 
 from pgd.accounts import passwords
 from pgd.forms import ForgivingDateField
@@ -189,3 +196,24 @@ class ProfileForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = HiddenField()
     next = HiddenField()
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting the own account: the password, the log-in code if that is on, and a tick."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(_l("Fill in your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Log-in code from your app, or a recovery code"),
+        filters=[_strip],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    confirm = BooleanField(
+        _l("I understand that my account and all my data will be deleted for good."),
+        validators=[
+            DataRequired(_l("Tick the box to confirm that you want to delete everything."))
+        ],
+    )

@@ -54,6 +54,8 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Set by an administrator (flask --app pgd disable-user): no login, no session, no key.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def get_id(self) -> str:
         """Session id carries the version, so a bumped version logs other sessions out."""
@@ -100,6 +102,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Chosen at creation (pgd.accounts.tokens): a key stops working after this moment.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Space-separated: "read", "write" or "read write" (pgd.accounts.tokens.SCOPES).
+    scope: Mapped[str] = mapped_column(String(16))
 
 
 class LoginSession(Base):
@@ -115,6 +121,8 @@ class LoginSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "browser;system" read from the User-Agent at login ("Chrome;Android"), for "My sessions".
+    user_agent: Mapped[str | None] = mapped_column(String(60))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

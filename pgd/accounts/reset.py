@@ -188,6 +188,11 @@ def request_reset(email: str) -> None:
     user = user_by_email(email)
     if user is None:
         return
+    if user.disabled_at is not None:  # switched off by an administrator: no way back in
+        security_log.event(
+            security_log.Events.PASSWORD_RESET_REQUESTED, user=user, outcome="refused"
+        )
+        return
     raw = issue_link(user, "reset", RESET_VALIDITY)
     link = link_url(raw)
     with force_locale(_locale_of(user)):

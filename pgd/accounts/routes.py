@@ -24,6 +24,7 @@ from flask_login import current_user, login_user, logout_user
 from pgd import policy, security_log
 from pgd.accounts import (
     bp,
+    deletion,
     passwords,
     reset,
     second_factor,
@@ -34,6 +35,7 @@ from pgd.accounts import (
 )
 from pgd.accounts.forms import (
     ChangePasswordForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -133,6 +135,13 @@ def login() -> ResponseReturnValue:
         if not throttle.attempt(account):
             abort(429)
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and user.disabled_at is not None:
+            # Said only after the right password, so it tells a stranger nothing.
+            security_log.event(
+                security_log.Events.LOGIN_FAILED, user=user, outcome="refused", reason="disabled"
+            )
+            form.password.errors = [_("This account has been switched off. Contact your practice.")]
+            return render_template("accounts/login.html", form=form), 403
         if user is not None:
             throttle.succeeded(account)
             enrolled = second_factor.is_enrolled(user.id)
@@ -229,6 +238,46 @@ def profile() -> Response | str:
         flash(_("Your details have been saved."), "success")
         return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
     return render_template("accounts/profile.html", form=form)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@policy.patient
+def delete_account() -> ResponseReturnValue:
+    """Patients only: a clinician is switched off by an administrator (404 here)."""
+    user = current_user._get_current_object()
+    form = DeleteAccountForm()
+    enrolled = second_factor.is_enrolled(user.id)
+    if form.validate_on_submit():
+        if not throttle.attempt(user.email):
+            abort(429)
+        try:
+            deletion.delete_patient(user, form.password.data, form.code.data)
+        except deletion.DeletionError as refused:
+            if refused.reason == "wrong_password":
+                form.password.errors = [_("Your password is not right. Nothing was deleted.")]
+            else:
+                form.code.errors = [
+                    _("Fill in the code that your app shows now, or a recovery code.")
+                    if refused.reason == "code_missing"
+                    else _("This code is not right. Nothing was deleted.")
+                ]
+        else:
+            throttle.succeeded(user.email)
+            lang = session.get("lang")
+            logout_user()
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            return redirect(url_for("accounts.account_deleted"))
+        return render_template("accounts/delete_account.html", form=form, enrolled=enrolled), 400
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/delete_account.html", form=form, enrolled=enrolled), status
+
+
+@bp.get("/account/deleted")
+@policy.public
+def account_deleted() -> str:
+    return render_template("accounts/account_deleted.html")
 
 
 @bp.post("/language")
@@ -354,3 +403,6 @@ def first_password() -> ResponseReturnValue:
             # A clinician goes on to set up the second factor (pgd.policy's detour).
             return redirect(state[2] or _home_for(changed))
     return render_template("accounts/first_password.html", form=form)
+
+
+from pgd.accounts import sessions_routes  # noqa: E402,F401  ("My sessions": registers its views)

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from pgd import crypto, db
 from pgd.accounts import passwords
-from pgd.accounts.models import ClinicianDetails, Profession, Profile, Role, User
+from pgd.accounts.models import ApiToken, ClinicianDetails, Profession, Profile, Role, User
 
 
 class AccountError(Exception):
@@ -122,13 +122,21 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password and end every other session (their session version is stale)."""
+    """Set a new password, end every other session (their session version is stale) and
+    revoke every API key of the user (issue 13), in one transaction."""
     if not passwords.verify(user.password_hash, current):
         raise AccountError("current_password", "wrong")
-    with db.transaction():
-        user.password_hash = passwords.hash_password(new)
+    new_hash = passwords.hash_password(new)  # slow: outside the transaction
+    with db.transaction() as sess:
+        now = db.utcnow()
+        user.password_hash = new_hash
         user.session_version += 1
-        user.password_changed_at = db.utcnow()
+        user.password_changed_at = now
+        sess.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
 
 def set_locale(user: User, locale: str) -> None:

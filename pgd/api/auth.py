@@ -14,6 +14,7 @@ import time
 from functools import lru_cache
 
 from flask import current_app, g, request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse
 
@@ -121,16 +122,79 @@ def bearer_principal() -> tokens.ApiPrincipal:
         _count_failure()
         security_log.event(security_log.Events.API_KEY_REFUSED, outcome="refused", reason="missing")
         raise unauthorized(missing=True)
-    principal = tokens.authenticate(raw.strip())
+    try:
+        principal = tokens.authenticate(raw.strip())
+    except tokens.Expired as old:
+        _count_failure()
+        security_log.event(
+            security_log.Events.API_KEY_EXPIRED,
+            user_id=old.user_id,
+            outcome="refused",
+            key_id=old.token_id,
+            expired_at=old.expired_at.isoformat(),
+        )
+        raise expired(old) from None
     if principal is None:
         _count_failure()
         # Unknown, revoked or malformed: never the token, not even its first characters.
         security_log.event(security_log.Events.API_KEY_REFUSED, outcome="refused", reason="unknown")
         raise unauthorized(missing=False)
     _refuse_if_key_over_rate(str(principal.token_id))
+    refuse_outside_scope(principal)
     g.api_principal = principal
     crypto.limit_keys_to(principal.id)  # only the keys the sharing policy allows
     return principal
+
+
+def expired(old: tokens.Expired) -> Problem:
+    """401 for a known key past its expiry: say when, and what to do."""
+    detail = _(
+        "This key expired on %(date)s. Make a new key in your account settings and put it "
+        "in your app.",
+        date=format_date(old.expired_at, "long"),
+    )
+    challenge = 'Bearer realm="pgd", error="invalid_token", error_description="expired"'
+    return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+
+
+# GET and HEAD read; everything else (POST, PUT, PATCH, DELETE) writes measurements.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def needed_scope(method: str) -> str:
+    return tokens.READ if method.upper() in READING_METHODS else tokens.WRITE
+
+
+def refuse_outside_scope(found: tokens.ApiPrincipal) -> None:
+    """403 when the key may not do what this request asks (its scope, chosen at creation).
+    One rule for the JSON API and FHIR: reads need "read", writes need "write"."""
+    needed = needed_scope(request.method)
+    if found.allows(needed):
+        return
+    if not tokens.role_may_have(found.role, needed):
+        # A clinician's key can never write: the view's own refusal (the consent door's
+        # 404, which tells nothing about the record) answers, as it always did.
+        return
+    security_log.event(
+        security_log.Events.API_KEY_REFUSED,
+        user_id=found.id,
+        role=found.role,
+        outcome="refused",
+        reason="scope",
+        key_id=found.token_id,
+        needed=needed,
+    )
+    if needed == tokens.WRITE:
+        detail = _(
+            "This key may only read. To send measurements, make a key that may write "
+            "measurements in your account settings."
+        )
+    else:
+        detail = _(
+            "This key may only send measurements, not read them. To read, make a key "
+            "that may read in your account settings."
+        )
+    raise Problem(403, detail)
 
 
 def principal() -> tokens.ApiPrincipal:

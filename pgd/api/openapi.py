@@ -25,7 +25,11 @@ Send and read your own measurements from an app, for example the app of a blood 
 monitor or glucose meter.
 
 **Authentication.** Make a personal API key in PGD under *Settings → API keys* and send it
-with every request: `Authorization: Bearer pgd_…`. A revoked or unknown key answers 401.
+with every request: `Authorization: Bearer pgd_…`. A revoked, unknown or expired key
+answers 401. A key has a validity (chosen when it is made; a patient's key 1 year by
+default, a care provider's 90 days) and a scope: *read* (every GET) and/or *write
+measurements* (POST and DELETE; patients only). A request outside the key's scope
+answers 403.
 After too many failed key checks from one address, requests answer 429 for a while.
 
 **Numbers** may be JSON numbers or text; a decimal comma is fine (`"7,4"`), as Dutch
@@ -363,6 +367,7 @@ def _responses(*names: str) -> dict[str, Any]:
     codes = {
         "BadRequest": "400",
         "Unauthorized": "401",
+        "Forbidden": "403",
         "NotFound": "404",
         "ContentTooLarge": "413",
         "UnsupportedMediaType": "415",
@@ -852,7 +857,8 @@ def build() -> dict[str, Any]:
             "(then `errors` names it)."
         ),
         "Unauthorized": _problem_response(
-            "No API key, or a key that is unknown or revoked.",
+            "No API key, or a key that is unknown, revoked or expired (the detail says "
+            "on which day it expired).",
             {
                 "WWW-Authenticate": {
                     "required": True,
@@ -860,6 +866,10 @@ def build() -> dict[str, Any]:
                     "description": "Bearer challenge (RFC 6750).",
                 }
             },
+        ),
+        "Forbidden": _problem_response(
+            "The key's scope does not allow this: reading needs a key that may read, "
+            "saving or deleting needs a key that may write measurements."
         ),
         "NotFound": _problem_response(
             "No such measurement among yours (another person's id also answers this); for "
@@ -931,6 +941,7 @@ def build() -> dict[str, Any]:
                     **_responses(
                         "BadRequest",
                         "Unauthorized",
+                        "Forbidden",
                         "ContentTooLarge",
                         "UnsupportedMediaType",
                         "ValidationFailed",
@@ -947,7 +958,7 @@ def build() -> dict[str, Any]:
                         "description": "One page.",
                         "content": {JSON: {"schema": _ref("MeasurementList")}},
                     },
-                    **_responses("BadRequest", "Unauthorized", "TooManyRequests"),
+                    **_responses("BadRequest", "Unauthorized", "Forbidden", "TooManyRequests"),
                 },
             },
         },
@@ -961,7 +972,7 @@ def build() -> dict[str, Any]:
                         "description": "The measurement.",
                         "content": {JSON: {"schema": _ref("Measurement")}},
                     },
-                    **_responses("Unauthorized", "NotFound", "TooManyRequests"),
+                    **_responses("Unauthorized", "Forbidden", "NotFound", "TooManyRequests"),
                 },
             },
             "delete": {
@@ -969,7 +980,7 @@ def build() -> dict[str, Any]:
                 "summary": "Delete one of your measurements",
                 "responses": {
                     "204": {"description": "Deleted."},
-                    **_responses("Unauthorized", "NotFound", "TooManyRequests"),
+                    **_responses("Unauthorized", "Forbidden", "NotFound", "TooManyRequests"),
                 },
             },
         },
@@ -998,7 +1009,9 @@ def build() -> dict[str, Any]:
                         "description": "Patients with an active share.",
                         "content": {JSON: {"schema": _ref("PatientList")}},
                     },
-                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
+                    **_responses(
+                        "BadRequest", "Unauthorized", "Forbidden", "NotFound", "TooManyRequests"
+                    ),
                 },
             },
         },
@@ -1017,7 +1030,9 @@ def build() -> dict[str, Any]:
                         "description": "One page.",
                         "content": {JSON: {"schema": _ref("MeasurementList")}},
                     },
-                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
+                    **_responses(
+                        "BadRequest", "Unauthorized", "Forbidden", "NotFound", "TooManyRequests"
+                    ),
                 },
             },
         },
@@ -1046,7 +1061,9 @@ def build() -> dict[str, Any]:
                         "description": "The summary.",
                         "content": {JSON: {"schema": _ref("PatientSummary")}},
                     },
-                    **_responses("BadRequest", "Unauthorized", "NotFound", "TooManyRequests"),
+                    **_responses(
+                        "BadRequest", "Unauthorized", "Forbidden", "NotFound", "TooManyRequests"
+                    ),
                 },
             },
         },

@@ -36,6 +36,7 @@ __all__ = [
     "KeyNotPermitted",
     "RecordCipher",
     "cipher_for",
+    "destroy_patient_keys",
     "init_app",
     "limit_keys_to",
     "permit",
@@ -304,12 +305,28 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
     return cipher
 
 
-def shred(owner_id: uuid.UUID) -> int:
-    """Destroy every data key of an owner: their sealed records become unreadable noise."""
+def destroy_patient_keys(owner_id: uuid.UUID) -> int:
+    """Crypto-shredding, inside the caller's transaction: delete every wrapped data key of
+    an owner and forget the unwrapped ones this request holds. Their sealed records, also
+    in a backup, become unreadable noise once no master key that wrapped them remains
+    (rotate, then retire the old key). Returns how many data keys were destroyed."""
     sess = db.session()
-    result = sess.execute(delete(DataKey).where(DataKey.owner_id == owner_id))
-    g.pop("pgd_ciphers", None)
+    result = sess.execute(
+        delete(DataKey)
+        .where(DataKey.owner_id == owner_id)
+        .execution_options(synchronize_session=False)
+    )
+    # The unwrapped keys live only in this request's cache (g); none outlive a request.
+    cache: dict[tuple[uuid.UUID, str], RecordCipher] | None = g.get("pgd_ciphers")
+    if cache is not None:
+        for key in [k for k in cache if k[0] == owner_id]:
+            del cache[key]
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def shred(owner_id: uuid.UUID) -> int:
+    """Destroy every data key of an owner (see destroy_patient_keys)."""
+    return destroy_patient_keys(owner_id)
 
 
 def token_digest(token: str) -> str:

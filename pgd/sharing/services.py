@@ -120,7 +120,9 @@ def _code_owner(code: str, now: datetime) -> uuid.UUID | None:
 def _email_owner(email: str) -> uuid.UUID | None:
     return db.session().scalar(
         select(User.id).where(
-            User.email == accounts.normalise_email(email), User.role == Role.CLINICIAN
+            User.email == accounts.normalise_email(email),
+            User.role == Role.CLINICIAN,
+            User.disabled_at.is_(None),  # a switched-off clinician is not found (issue 13)
         )
     )
 

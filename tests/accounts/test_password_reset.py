@@ -305,3 +305,15 @@ def test_without_mail_server_messages_go_to_instance_mail(app: Flask) -> None:
     assert any("/password/reset/" in t and "jansje@example.nl" in t for t in texts)
     assert all(re.fullmatch(r"\d{8}T\d{6}\d+Z-\d+\.eml", f.name) for f in files)
     assert all(f.stat().st_mode & 0o077 == 0 for f in files)
+
+
+def test_a_switched_off_account_gets_no_reset_link(mail_app: Flask, smtp: SmtpInbox) -> None:
+    """disable-user means no way back in: the answer is the usual one, but no link is made
+    or sent (the administrator's enable-user and send-password-link are the way back)."""
+    _patient(mail_app)
+    result = mail_app.test_cli_runner().invoke(args=["disable-user", "jansje@example.nl"])
+    assert result.exit_code == 0, result.output
+    answer = _forgot(_english(mail_app), "jansje@example.nl")
+    assert answer.status_code == 302
+    assert count_rows(mail_app, "password_resets") == 0
+    assert smtp.messages == []

@@ -61,10 +61,31 @@ def test_every_error_a_route_can_give_is_documented() -> None:
         for method, op in item.items()
         if method != "parameters"
     }
-    assert statuses[("/measurements", "post")] == {"201", "400", "401", "413", "415", "422", "429"}
-    assert statuses[("/measurements", "get")] == {"200", "400", "401", "429"}
-    assert statuses[("/measurements/{measurement_id}", "get")] == {"200", "401", "404", "429"}
-    assert statuses[("/measurements/{measurement_id}", "delete")] == {"204", "401", "404", "429"}
+    assert statuses[("/measurements", "post")] == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "413",
+        "415",
+        "422",
+        "429",
+    }
+    assert statuses[("/measurements", "get")] == {"200", "400", "401", "403", "429"}
+    assert statuses[("/measurements/{measurement_id}", "get")] == {
+        "200",
+        "401",
+        "403",
+        "404",
+        "429",
+    }
+    assert statuses[("/measurements/{measurement_id}", "delete")] == {
+        "204",
+        "401",
+        "403",
+        "404",
+        "429",
+    }
     assert paths["/openapi.json"]["get"]["security"] == []
 
 

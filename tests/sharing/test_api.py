@@ -100,10 +100,14 @@ def test_a_clinician_makes_and_revokes_a_key_on_the_web(
 ) -> None:
     import re
 
-    from tests.conftest import post_form
+    from tests.conftest import PASSWORD, post_form
 
-    web = verified_client(create_clinician())
-    made = post_form(web, "/clinician/api-keys", {"name": "Praktijksysteem"})
+    clinician = create_clinician()
+    web = verified_client(clinician)
+    # Making a key asks for the password and a second-factor code (issue 13).
+    code, _recovery = app.extensions["pgd.test_enrolled"][clinician.email].next_code()
+    data = {"name": "Praktijksysteem", "password": PASSWORD, "scope": "read", "code": code}
+    made = post_form(web, "/clinician/api-keys", data)
     raw = re.search(r'value="(pgd_[^"]+)"', made.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     headers = {"Authorization": f"Bearer {raw}"}
     assert app.test_client().get(f"{API}/patients", headers=headers).status_code == 200
