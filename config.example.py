@@ -55,6 +55,13 @@ SHARE_LOOKUP_LIMIT_IP = "50 per 15 minutes"
 # an IPv6 client by its /64 network (one home or office).
 API_KEY_RATE_LIMIT = "600 per minute"
 
+# File imports (the import page and the FHIR $import of an app): at most this many
+# readings per file, and at most this many imports per user (Flask-Limiter syntax; over
+# it the answer is 429). One import per patient runs at a time; a second one meanwhile
+# is refused with "An import is already running".
+IMPORT_MAX_ROWS = 100000
+IMPORT_RATE_LIMIT = "10 per hour"
+
 # Password-reset requests ("Wachtwoord vergeten?") per e-mail address typed and per client
 # address. The answer is the same for known and unknown addresses.
 RESET_LIMIT_ACCOUNT = "3 per hour"

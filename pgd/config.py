@@ -44,6 +44,10 @@ class Defaults:
     # Requests per valid API key (JSON API and FHIR); over it the answer is 429.
     API_KEY_RATE_LIMIT = "600 per minute"
     RATELIMIT_STORAGE = "memory://"
+    # File imports (web page and FHIR $import): readings per file, and files per user.
+    # One import per patient runs at a time, whatever these say.
+    IMPORT_MAX_ROWS = 100_000
+    IMPORT_RATE_LIMIT = "10 per hour"
     # Password-reset requests per e-mail address typed and per client address.
     RESET_LIMIT_ACCOUNT = "3 per hour"
     RESET_LIMIT_IP = "20 per hour"
@@ -81,6 +85,7 @@ _INT_SETTINGS = {
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
     "MAIL_PORT",
+    "IMPORT_MAX_ROWS",
 }
 _BOOL_SETTINGS = {"FORCE_SECURE_COOKIES", "MAIL_USE_TLS"}
 

@@ -98,6 +98,7 @@ class Events:
     ACCESS_REFUSED = "access.refused"  # the 404 of the consent door
     MASTER_KEY_ROTATED = "master_key.rotated"
     MASTER_KEY_RETIRED = "master_key.retired"
+    KEY_FILE_REFUSED = "master_key.file_refused"  # a changed key file did not match the data
 
     @classmethod
     def all(cls) -> frozenset[str]:

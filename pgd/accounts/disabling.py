@@ -111,7 +111,7 @@ def disable(user: User) -> Disabled:
                 sess.execute(
                     update(Grant)
                     .where(Grant.id.in_([g.id for g in grants]), Grant.revoked_at.is_(None))
-                    .values(revoked_at=now)
+                    .values(revoked_at=now, stopped_by="disabled")  # the consent history
                     .execution_options(synchronize_session=False)
                 )
     grant_ids = [grant.id for grant in grants]

@@ -6,6 +6,8 @@ with it; they never see a key.
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
@@ -27,6 +29,8 @@ from pgd.crypto.core import (
 )
 from pgd.crypto.core import token_digest as _token_digest
 from pgd.crypto.models import DataKey, MasterKeyCheck
+
+_log = logging.getLogger("pgd.crypto")
 
 __all__ = [
     "Category",
@@ -69,9 +73,20 @@ def key_file(app: Flask) -> Path:
     return Path(configured) if configured else Path(app.instance_path) / "master_keys.json"
 
 
+# A refused key file is tried again after this many seconds, not on every request: a
+# rotation or retirement in another process saves the file a moment before it commits
+# the matching check row, so a refusal can be momentary.
+REFUSED_RETRY_SECONDS = 5.0
+
+
 def ring() -> KeyRing:
     """The key ring, re-read when the key file changed (a rotation by the administrator
-    must reach running workers: they would otherwise wrap under a retired key)."""
+    must reach running workers: they would otherwise wrap under a retired key).
+
+    A changed file passes the start-up check (check_ring) before it is used. One that
+    fails it (swapped for another installation's ring, edited, truncated) is refused:
+    the previous ring stays in use, an error is logged once per change of the file and
+    a security event written, so no data is sealed under a key the data does not know."""
     app = current_app
     path = key_file(app)
     try:
@@ -79,9 +94,41 @@ def ring() -> KeyRing:
     except FileNotFoundError:
         raise MasterKeyError(f"The master key file {path} has disappeared.") from None
     if mtime != app.extensions.get("pgd.keyring_mtime"):
-        app.extensions["pgd.keyring"] = KeyRing.load(path)
-        app.extensions["pgd.keyring_mtime"] = mtime
+        refused = app.extensions.get("pgd.keyring_refused")  # (mtime, monotonic time)
+        if (
+            refused is None
+            or refused[0] != mtime
+            or (time.monotonic() - refused[1] >= REFUSED_RETRY_SECONDS)
+        ):
+            _reload(app, path, mtime, first_refusal=refused is None or refused[0] != mtime)
     return app.extensions["pgd.keyring"]  # type: ignore[no-any-return]
+
+
+def _reload(app: Flask, path: Path, mtime: int, *, first_refusal: bool) -> None:
+    try:
+        candidate = KeyRing.load(path)
+        check_ring(db.session(), candidate)
+    except MasterKeyError as exc:
+        app.extensions["pgd.keyring_refused"] = (mtime, time.monotonic())
+        if first_refusal:
+            _log.error(
+                "The changed master key file %s was refused and the previous key ring stays "
+                "in use: %s Restore the right key file (nothing was sealed under the new "
+                "one).",
+                path,
+                exc,
+            )
+            from pgd import security_log  # key ids only, never key material
+
+            security_log.event(
+                security_log.Events.KEY_FILE_REFUSED,
+                outcome="refused",
+                key_id=app.extensions["pgd.keyring"].current,
+            )
+        return
+    app.extensions["pgd.keyring"] = candidate
+    app.extensions["pgd.keyring_mtime"] = mtime
+    app.extensions.pop("pgd.keyring_refused", None)
 
 
 def _tables_exist(sess: Session) -> bool:
@@ -121,6 +168,17 @@ def verify_ring(sess: Session, keyring: KeyRing) -> None:
     """Refuse to run with a key ring that does not match the database."""
     if not _tables_exist(sess):
         return  # not migrated yet; `flask db-upgrade` calls this again afterwards
+    check_ring(sess, keyring)
+    _ensure_check(sess, keyring, keyring.current)
+    sess.commit()
+
+
+def check_ring(sess: Session, keyring: KeyRing) -> None:
+    """The start-up check, read-only (it runs inside a request's transaction when the key
+    file changed): every master key check the ring holds a key for must verify, and every
+    master key that wraps a data key must be in the ring. Raises MasterKeyError."""
+    if not _tables_exist(sess):
+        return
     for check in sess.scalars(select(MasterKeyCheck)):
         if check.kek_id in keyring.keys and not keyring.verify_check(check.kek_id, check.token):
             raise MasterKeyError(
@@ -134,8 +192,6 @@ def verify_ring(sess: Session, keyring: KeyRing) -> None:
             "Data keys in the database are wrapped by master key(s) "
             f"{', '.join(sorted(missing))}, which the key file does not hold."
         )
-    _ensure_check(sess, keyring, keyring.current)
-    sess.commit()
 
 
 def _insert_unless_present(sess: Session, table: Any, values: dict[str, object]) -> None:

@@ -11,7 +11,10 @@ Answers, always an OperationOutcome (application/fhir+json):
 - 404: the id is not a UUID, or it is not the patient of the key (a care provider's key
   never writes readings; one patient's key never writes into another patient's record).
 - 415: the body is not sent as application/fhir+json or application/json.
-- 413: more than imports.MAX_BYTES bytes, or more than importer.MAX_ENTRIES entries.
+- 413: more than imports.MAX_BYTES bytes, more than importer.MAX_ENTRIES entries, or
+  more readings than IMPORT_MAX_ROWS.
+- 409: another import of this patient is running (one at a time, pgd.measurements.imports).
+- 429: over IMPORT_RATE_LIMIT imports per user (with Retry-After).
 - 400: the body is empty or not JSON at all (it cannot be parsed).
 - 422: JSON that cannot be imported: not a Bundle, a Bundle of a type that holds no
   resources to import, entries about another patient of this server, readings that cannot
@@ -32,6 +35,7 @@ from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from pgd import db, policy
+from pgd.accounts.tokens import ApiPrincipal
 from pgd.api import auth
 from pgd.fhir import bp, importer, search
 from pgd.fhir.outcome import FhirError, issue, issues_response, not_found
@@ -62,7 +66,25 @@ def import_bundle(patient_id: str) -> Response:
                 "application/fhir+json (or application/json)."
             ),
         )
-    parsed = importer.parse(_body(), db.utcnow())
+    data = _body()
+    try:
+        with imports.one_at_a_time(target, principal.id):
+            return _import(principal, target, data)
+    except imports.Busy:
+        message = imports.busy_message()
+        raise FhirError(409, message, issues=[issue("error", "conflict", message)]) from None
+    except imports.Limited as exc:
+        message = imports.limited_message()
+        raise FhirError(
+            429,
+            message,
+            headers={"Retry-After": str(exc.retry_after)},
+            issues=[issue("error", "throttled", message)],
+        ) from None
+
+
+def _import(principal: ApiPrincipal, target: uuid.UUID, data: bytes) -> Response:
+    parsed = imports.limit_rows(importer.parse(data, db.utcnow()), imports.max_rows())
     foreign = _other_patients(parsed.subjects, target)
     if foreign:
         raise FhirError(422, str(foreign[0]["diagnostics"]), issues=foreign)

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 
 from pgd.measurements import validation
@@ -177,6 +178,7 @@ class Parsed:
     errors: list[RowError] = field(default_factory=list)
     file_error: str | None = None
     stopped_at: int | None = None  # line where checking stopped after MAX_PROBLEMS
+    too_many: bool = False  # more rows than the import takes (setting IMPORT_MAX_ROWS)
 
     @property
     def ok(self) -> bool:
@@ -186,6 +188,15 @@ class Parsed:
     @property
     def bad_lines(self) -> int:
         return len({e.line for e in self.errors})
+
+
+def too_many_rows(limit: int) -> str:
+    return _(
+        "This file holds more than %(max)s measurements. We import at most %(max)s at a "
+        "time. Split the file (for example one year per file) and import the files one by "
+        "one.",
+        max=format_number(limit),
+    )
 
 
 def _key(text: str) -> str:
@@ -231,8 +242,9 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def parse(data: bytes, now: datetime | None = None) -> Parsed:
-    """Read and validate a whole file; nothing is saved here."""
+def parse(data: bytes, now: datetime | None = None, max_rows: int | None = None) -> Parsed:
+    """Read and validate a whole file; nothing is saved here. Past max_rows rows the
+    check stops with a file error (too_many): such a file is not imported anyway."""
     try:
         text = decode(data)
     except ValueError as exc:
@@ -258,7 +270,8 @@ def parse(data: bytes, now: datetime | None = None) -> Parsed:
         columns, problem = _columns(header)
         if problem:
             return Parsed(file_error=problem)
-        return _rows(reader, _Layout(columns, header, delimiter), now or datetime.now(UTC))
+        layout = _Layout(columns, header, delimiter)
+        return _rows(reader, layout, now or datetime.now(UTC), max_rows)
     except csv.Error as exc:
         return Parsed(
             file_error=_(
@@ -366,17 +379,21 @@ def _split_number_hint(delimiter: str, cell: str, before: str, *, other_column: 
     return ""
 
 
-def _rows(reader: Any, layout: _Layout, now: datetime) -> Parsed:
+def _rows(reader: Any, layout: _Layout, now: datetime, max_rows: int | None = None) -> Parsed:
     result = Parsed()
     items, errors = result.items, result.errors
     columns = layout.columns
     get_type = columns["type"]
     optional = [(name, columns.get(name)) for name in COLUMNS[3:]]
     times = _Times(now)
+    count = 0
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        count += 1
+        if max_rows is not None and count > max_rows:
+            return Parsed(file_error=too_many_rows(max_rows), too_many=True)
         if len(row) > layout.width:
             # Never cut a row to fit: the extra cells are part of some value.
             item = None

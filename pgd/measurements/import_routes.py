@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -77,10 +86,19 @@ def import_csv() -> ResponseReturnValue:
     if len(data) > imports.MAX_BYTES:
         return _too_large()
     filename = form.file.data.filename or ""
-    if filename.lower().endswith(".json"):
-        preview = imports.check(*me(), data, filename=filename)
-    else:
-        preview = imports.check(*me(), data)  # the content tells a FHIR file from a CSV file
+    try:
+        if filename.lower().endswith(".json"):
+            preview = imports.check(*me(), data, filename=filename)
+        else:
+            preview = imports.check(*me(), data)  # the content tells FHIR from CSV
+    except imports.Busy:
+        flash(imports.busy_message(), "error")
+        return _page(409)
+    except imports.Limited as exc:
+        flash(imports.limited_message(), "error")
+        response = make_response(_page(429))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     too_many = getattr(preview.parsed, "too_many", False)
     return _page(413 if too_many else 200, form=form, preview=preview, filename=filename)
 
@@ -97,6 +115,9 @@ def confirm_import(pending_id: uuid.UUID) -> ResponseReturnValue:
         result = imports.confirm(*me(), pending_id)
     except imports.NotFound:
         abort(404)
+    except imports.Busy:
+        flash(imports.busy_message(), "error")
+        return _page(409)
     except imports.Expired:
         flash(_("This check is more than an hour old. Upload your file again."), "error")
         return redirect(url_for("measurements.import_csv"))

@@ -6,21 +6,37 @@ the flow is one. An upload is parsed and validated in full first. Only a file wi
 row is kept, sealed under the patient's "imports" key, for at most an hour, until the
 patient confirms it; confirming saves every row in one transaction (all or nothing) and
 skips readings that are already in the record, so importing a file twice adds nothing.
+
+Limits (issue 13: eight parallel 10 MB uploads by one patient held the server): at most
+IMPORT_MAX_ROWS readings per file, one import at a time per patient (checking or
+confirming, on the web page or through the API), and IMPORT_RATE_LIMIT uploads per user.
+The lock and the count live in the rate limiter's storage, shared by every worker when
+Redis is configured. A file is parsed and validated before any write: the only write
+transactions are the short one that keeps a checked file and the one that confirms it.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import orjson
+from flask import current_app
+from flask_babel import gettext as _
+from limits import parse as parse_limit
 from sqlalchemy import delete, select
 
 from pgd import crypto, db
+from pgd.extensions import limiter
 from pgd.measurements import csv_io, services
 from pgd.measurements import values as v
 from pgd.measurements.import_models import PendingImport
@@ -31,6 +47,98 @@ TABLE = "pending_imports"
 MAX_BYTES = 10 * 1024 * 1024
 KEEP_FOR = timedelta(hours=1)
 NotFound = services.NotFound
+MAX_ROWS = 100_000  # setting IMPORT_MAX_ROWS (pgd.config)
+RATE_LIMIT = "10 per hour"  # setting IMPORT_RATE_LIMIT (pgd.config)
+# The "import running" mark expires by itself after this long, should a worker die
+# holding it (checking a 10 MB file takes seconds, not minutes).
+LOCK_SECONDS = 300
+LOCK_SCOPE = "import-running"
+RATE_SCOPE = "import-rate"
+log = logging.getLogger(__name__)
+
+
+class Busy(RuntimeError):
+    """Another import of this patient is being checked or saved right now."""
+
+
+class Limited(RuntimeError):
+    """This user uploaded IMPORT_RATE_LIMIT files already; retry_after in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def busy_message() -> str:
+    return _("An import is already running. Wait until it has finished.")
+
+
+def limited_message() -> str:
+    return _(
+        "You have imported many files in a short time. Wait a while and try again, "
+        "or put your readings in fewer files."
+    )
+
+
+def max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", MAX_ROWS))
+
+
+def _lock_key(patient_id: uuid.UUID) -> str:
+    return f"{LOCK_SCOPE}/{patient_id}"
+
+
+def _acquire(patient_id: uuid.UUID, user_id: uuid.UUID | None) -> str | None:
+    """Take the patient's import mark (Busy if taken) and count one upload of the user
+    (Limited when over the rate; None = not counted). The key to release, or None."""
+    if not limiter.enabled:
+        return None
+    key = _lock_key(patient_id)
+    try:
+        # The first incr of a key returns 1; anyone else meanwhile gets 2, 3 …
+        if limiter.storage.incr(key, LOCK_SECONDS) != 1:
+            raise Busy(patient_id)
+        if user_id is not None:
+            item = parse_limit(current_app.config.get("IMPORT_RATE_LIMIT", RATE_LIMIT))
+            if not limiter.limiter.hit(item, RATE_SCOPE, str(user_id)):
+                reset = limiter.limiter.get_window_stats(item, RATE_SCOPE, str(user_id)).reset_time
+                _release(key)
+                raise Limited(max(1, math.ceil(reset - time.time())))
+    except (Busy, Limited):
+        raise
+    except Exception:  # storage down: the import still works, only the brake is off
+        log.exception("import limits unavailable")
+        return None
+    return key
+
+
+def _release(key: str) -> None:
+    try:
+        limiter.storage.clear(key)
+    except Exception:  # the mark expires by itself after LOCK_SECONDS
+        log.exception("import mark not cleared")
+
+
+@contextmanager
+def one_at_a_time(patient_id: uuid.UUID, user_id: uuid.UUID | None = None) -> Iterator[None]:
+    """One import per patient at a time, across workers; with user_id, the upload also
+    counts against that user's IMPORT_RATE_LIMIT. Raises Busy or Limited."""
+    key = _acquire(patient_id, user_id)
+    try:
+        yield
+    finally:
+        if key is not None:
+            _release(key)
+
+
+ParsedT = TypeVar("ParsedT", bound=csv_io.Parsed)
+
+
+def limit_rows(parsed: ParsedT, limit: int) -> ParsedT:
+    """The parse result, or a file error when it holds more than `limit` readings."""
+    if parsed.file_error is None and len(parsed.items) > limit:
+        return type(parsed)(file_error=csv_io.too_many_rows(limit), too_many=True)
+    return parsed
 
 
 class Expired(LookupError):
@@ -87,9 +195,10 @@ def parse(data: bytes, now: datetime, filename: str = "") -> csv_io.Parsed:
     # Imported here: pgd.fhir's package registers its views, which use this package.
     from pgd.fhir import importer
 
+    limit = max_rows()
     if importer.looks_like_json(data, filename):
-        return importer.parse(data, now)
-    return csv_io.parse(data, now)
+        return limit_rows(importer.parse(data, now), limit)
+    return limit_rows(csv_io.parse(data, now, max_rows=limit), limit)
 
 
 def check(
@@ -101,7 +210,15 @@ def check(
 ) -> Preview:
     """Parse and validate a whole file; keep it for confirmation only if every row is valid."""
     require(principal, patient_id, crypto.Category.IMPORTS, Action.WRITE)
-    now = now or db.utcnow()
+    with one_at_a_time(patient_id, principal.id):
+        return _check(principal, patient_id, data, now or db.utcnow(), filename)
+
+
+def _check(
+    principal: Principal, patient_id: uuid.UUID, data: bytes, now: datetime, filename: str
+) -> Preview:
+    # Parsing and validating write nothing; the only write is the short transaction at
+    # the end that keeps a file without errors.
     parsed = parse(data, now, filename)
     counts = Counter(v.KIND_OF[type(value)] for value, _, _ in parsed.items)
     times = [when for _, when, _ in parsed.items]
@@ -134,7 +251,13 @@ def confirm(
 ) -> services.AddManyResult:
     """Save a checked file: every row or none; a preview is used once."""
     require(principal, patient_id, crypto.Category.IMPORTS, Action.WRITE)
-    now = now or db.utcnow()
+    with one_at_a_time(patient_id):  # the second step of an upload counted already
+        return _confirm(principal, patient_id, pending_id, now or db.utcnow())
+
+
+def _confirm(
+    principal: Principal, patient_id: uuid.UUID, pending_id: uuid.UUID, now: datetime
+) -> services.AddManyResult:
     mine = (PendingImport.id == pending_id, PendingImport.patient_id == patient_id)
     sess = db.session()
     row = sess.execute(

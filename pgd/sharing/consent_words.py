@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from pgd.accounts.labels import profession_label
 from pgd.measurements.validation import LOCAL
 from pgd.sharing import labels
 from pgd.sharing.policy import SHAREABLE
@@ -132,3 +134,50 @@ def confirm_lines(change: TermsChange, name: str, data_from: datetime | None) ->
             % {"day": last_day(change.expires_after), "before": last_day(change.expires_before)}
         )
     return lines
+
+
+def history_sentence(event: Any) -> str:
+    """One line of the consent history on "who looked" (services.ConsentEvent), e.g.
+    "You shared your blood pressure and weight with Anna de Vries, practice support worker
+    (POH), until 3 March 2027 — 12 November 2026"."""
+    # The full name, as the sharing overview and its questions name the care provider.
+    who = f"{event.clinician.name}, {profession_label(event.clinician.profession)}"
+    day = format_date(event.at, "long")
+    if event.kind == "created":
+        what = labels.categories(event.categories)
+        until = last_day(event.until)
+        if event.data_from is None:
+            text = _(
+                "You shared your %(what)s with %(who)s, until %(until)s",
+                what=what,
+                who=who,
+                until=until,
+            )
+        else:
+            text = _(
+                "You shared your %(what)s from %(from)s on with %(who)s, until %(until)s",
+                what=what,
+                who=who,
+                until=until,
+                **{"from": format_date(event.data_from, "long")},
+            )
+    elif event.kind == "changed":
+        text = _(
+            "You changed sharing with %(who)s: %(changes)s",
+            who=who,
+            changes="; ".join(_parts(event.change)),
+        )
+    elif event.kind == "expired":
+        day = last_day(event.until)  # the last day it worked, as the overview shows it
+        text = _("Sharing with %(who)s ended: the end date you chose was reached", who=who)
+    elif event.by == "patient":
+        text = _("You stopped sharing with %(who)s", who=who)
+    elif event.by == "disabled":
+        text = _(
+            "Sharing with %(who)s was stopped because this care provider's account was "
+            "switched off",
+            who=who,
+        )
+    else:
+        text = _("Sharing with %(who)s was stopped", who=who)
+    return f"{text} — {day}"

@@ -16,7 +16,9 @@ class Grant(Base):
 
     Categories are stored as a sorted comma-separated list of category codes, so a new
     category slots in without a schema change. A grant is never deleted: revoking sets
-    revoked_at, narrowing rewrites categories/expires_at and sets changed_at.
+    revoked_at (once) and who stopped it (stopped_by), narrowing rewrites
+    categories/expires_at and sets changed_at, with the terms before and after kept in
+    grant_changes. Together they are the consent history (services.consent_history).
     """
 
     __tablename__ = "grants"
@@ -36,6 +38,9 @@ class Grant(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who stopped it: "patient", or "disabled" (the administrator switched the clinician
+    # off). None while active, and for a stop whose cause was not known (before 0014).
+    stopped_by: Mapped[str | None] = mapped_column(String(16))
 
 
 class GrantChange(Base):

@@ -226,4 +226,6 @@ def who_looked() -> ResponseReturnValue:
         older=older,
         first=before is None,
         labels=labels,
+        history=services.consent_history(me()[0]) if before is None else [],
+        words=consent_words,
     )

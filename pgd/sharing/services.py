@@ -401,6 +401,7 @@ def revoke(principal: Principal, grant_id: uuid.UUID) -> None:
     with db.transaction():
         row = _active_row(patient_id, grant_id, now)
         row.revoked_at = now
+        row.stopped_by = "patient"
         clinician_id = row.clinician_id
     security_log.event(
         security_log.Events.SHARE_STOPPED,
@@ -410,6 +411,84 @@ def revoke(principal: Principal, grant_id: uuid.UUID) -> None:
         grant_id=grant_id,
         clinician_id=clinician_id,
     )
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One line of the consent history: a share made, changed, stopped or run out.
+
+    kind: "created", "changed", "stopped" (who in `by`: "patient", "disabled" or None
+    when not known) or "expired". `categories`, `data_from` and `until` are the terms
+    right after the event (for a stop or expiry: the terms it ended with)."""
+
+    at: datetime
+    kind: str
+    grant_id: uuid.UUID
+    clinician: ClinicianCard
+    categories: tuple[str, ...]
+    data_from: datetime | None
+    until: datetime
+    change: TermsChange | None = None
+    by: str | None = None
+
+
+def consent_history(principal: Principal) -> list[ConsentEvent]:
+    """The patient's consent history, newest first: every share as it was made (the
+    terms before its first change), each change by the patient (grant_changes, never
+    updated), and how it ended (stopped by the patient, by the administrator switching
+    the clinician off, or the end date passed). Built from rows that are only ever
+    added to or set once (grants.created_at, data_from, revoked_at, stopped_by), so
+    nothing in it is overwritten by a later change."""
+    patient_id = _patient(principal)
+    now = db.utcnow()
+    rows = db.session().scalars(select(Grant).where(Grant.patient_id == patient_id))
+    changes = _changes_of(patient_id)
+    cards: dict[uuid.UUID, ClinicianCard] = {}
+    events: list[ConsentEvent] = []
+    for row in rows:
+        if row.clinician_id not in cards:
+            cards[row.clinician_id] = _card(row.clinician_id)
+        card = cards[row.clinician_id]
+        data_from = aware(row.data_from)
+        current = ordered(split_categories(row.categories))
+        until: datetime = aware(row.expires_at)  # type: ignore[assignment]
+        own = changes.get(row.id, ())  # newest first
+        first = own[-1] if own else None
+        events.append(
+            ConsentEvent(
+                aware(row.created_at),  # type: ignore[arg-type]
+                "created",
+                row.id,
+                card,
+                first.before if first else current,
+                data_from,
+                first.expires_before if first else until,
+            )
+        )
+        for change in own:
+            events.append(
+                ConsentEvent(
+                    change.at,
+                    "changed",
+                    row.id,
+                    card,
+                    change.after,
+                    data_from,
+                    change.expires_after,
+                    change,
+                )
+            )
+        revoked = aware(row.revoked_at)
+        if revoked is not None:  # only an active share is stopped (revoke, disabling)
+            kind, at, by = "stopped", revoked, row.stopped_by
+        elif until <= now:
+            kind, at, by = "expired", until, None
+        else:
+            continue  # still active
+        events.append(ConsentEvent(at, kind, row.id, card, current, data_from, until, by=by))
+    order = {"created": 0, "changed": 1, "expired": 2, "stopped": 2}
+    events.sort(key=lambda e: (e.at, order[e.kind]), reverse=True)
+    return events
 
 
 def who_looked(

@@ -44,15 +44,18 @@ def _require_chromium() -> None:
 
 
 @contextmanager
-def serve(instance: Path) -> Iterator[tuple[str, Flask]]:
-    """The real app, migrated SQLite in `instance`, served on a free local port."""
+def serve(instance: Path, **config: object) -> Iterator[tuple[str, Flask]]:
+    """The real app, migrated SQLite in `instance`, served on a free local port.
+
+    `config` overrides settings (for example MAIL_SERVER and MAIL_PORT of a test SMTP server).
+    """
     from werkzeug.serving import make_server
 
     from pgd import create_app, db
 
     # Migrate first: create_app() checks the master key ring against the database.
     db.upgrade(f"sqlite:///{instance / 'pgd.sqlite3'}")
-    app = create_app({"INSTANCE_PATH": str(instance), **FAST_HASHING})
+    app = create_app({"INSTANCE_PATH": str(instance), **FAST_HASHING, **config})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="pgd-live-server", daemon=True)
     thread.start()
