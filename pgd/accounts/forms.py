@@ -49,6 +49,38 @@ class _NewPasswordMixin:
             raise ValidationError(problem)
 
 
+def _new_password_field() -> PasswordField:
+    return PasswordField(
+        _l("New password"),
+        validators=[InputRequired(_l("Choose a new password."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm_field() -> PasswordField:
+    return PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Type the new password a second time.")),
+            EqualTo("new_password", _l("The two passwords are not the same. Type them again.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class _ChosenPasswordMixin(_NewPasswordMixin):
+    """A new password (and its repeat) checked against the person's e-mail and name:
+    changing it, or choosing one through a link or at the first login."""
+
+    def __init__(self, *args: object, email: str = "", name: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._email = email
+        self._name = name
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        self._check_new_password(field, self._email, self._name)
+
+
 def _validate_birth_date(field: ForgivingDateField) -> None:
     if field.data is None:
         return
@@ -111,64 +143,26 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm, _NewPasswordMixin):
+class ChangePasswordForm(_ChosenPasswordMixin, FlaskForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[InputRequired(_l("Fill in your current password."))],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[InputRequired(_l("Choose a new password."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            InputRequired(_l("Type the new password a second time.")),
-            EqualTo("new_password", _l("The two passwords are not the same. Type them again.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-    def __init__(self, *args: object, email: str = "", name: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self._email = email
-        self._name = name
-
-    def validate_new_password(self, field: PasswordField) -> None:
-        self._check_new_password(field, self._email, self._name)
+    new_password = _new_password_field()
+    confirm = _confirm_field()
 
 
 class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
-class NewPasswordForm(FlaskForm, _NewPasswordMixin):
+class NewPasswordForm(_ChosenPasswordMixin, FlaskForm):
     """A new password without the current one: through an e-mailed link, or at the first
     login of a clinician made on the command line (the current one was just typed)."""
 
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[InputRequired(_l("Choose a new password."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            InputRequired(_l("Type the new password a second time.")),
-            EqualTo("new_password", _l("The two passwords are not the same. Type them again.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-    def __init__(self, *args: object, email: str = "", name: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self._email = email
-        self._name = name
-
-    def validate_new_password(self, field: PasswordField) -> None:
-        self._check_new_password(field, self._email, self._name)
+    new_password = _new_password_field()
+    confirm = _confirm_field()
 
 
 class ProfileForm(FlaskForm):

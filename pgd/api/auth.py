@@ -157,7 +157,7 @@ def expired(old: tokens.Expired) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-# GET and HEAD read; everything else (POST, PUT, PATCH, DELETE) writes measurements.
+# GET, HEAD and OPTIONS read; everything else (POST, PUT, PATCH, DELETE) writes measurements.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 import orjson
 
 from pgd.export import readme
+from pgd.fhir import bundles
 from pgd.sharing.policy import NotFound, Principal
 
 SPOOL_MAX = 8 * 1024 * 1024  # in memory up to this size, then on disk
@@ -374,12 +375,6 @@ def _access_log(principal: Principal) -> list[Row]:
             return rows
 
 
-def _fhir(principal: Principal, patient_id: uuid.UUID, base_url: str) -> Iterator[bytes]:
-    from pgd.fhir import bundles  # the FHIR read side (issue 12), written alongside
-
-    return bundles.everything_chunks(principal, patient_id, base_url=base_url)
-
-
 # --- the archive ------------------------------------------------------------------------
 
 
@@ -434,7 +429,10 @@ def build(
         zf.table("measuring_weeks", readme.MEASURING_WEEKS, _weeks(principal, patient_id))
         zf.table("api_keys", readme.API_KEYS, _api_keys(patient_id))
         zf.table("access_log", readme.ACCESS_LOG, _access_log(principal))
-        zf.chunks("fhir/everything.json", _fhir(principal, patient_id, base_url))
+        zf.chunks(
+            "fhir/everything.json",
+            bundles.everything_chunks(principal, patient_id, base_url=base_url),
+        )
         zf.zip.close()
     except BaseException:
         out.close()

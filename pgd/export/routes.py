@@ -16,6 +16,7 @@ from pgd import policy
 from pgd.accounts import passwords, throttle
 from pgd.accounts.current import me
 from pgd.export import archive, bp
+from pgd.fhir.routes import base_url as fhir_base_url
 
 
 class ExportForm(FlaskForm):
@@ -42,7 +43,7 @@ def index() -> ResponseReturnValue:
             abort(429)
         if passwords.verify(user.password_hash, form.password.data or ""):
             throttle.succeeded(user.email)
-            made = archive.build(user, patient_id, base_url=request.host_url.rstrip("/") + "/fhir")
+            made = archive.build(user, patient_id, base_url=fhir_base_url())
             day = datetime.now(UTC).strftime("%Y-%m-%d")
             response = send_file(
                 made,

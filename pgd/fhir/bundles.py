@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from pgd import db
 from pgd.accounts import services as accounts
+from pgd.clinical import words as cw
 from pgd.fhir import resources
 from pgd.fhir.search import Position
 from pgd.measurements import services as measurements
@@ -115,16 +115,11 @@ def _goal_resources(principal: Principal, patient_id: uuid.UUID) -> tuple[list[d
                     systolic=agreed.systolic,
                     diastolic=agreed.diastolic,
                     agreed_on=a.day,
-                    agreed_with=_(
-                        "Agreed with %(name)s (%(profession)s) on %(day)s.",
-                        name=a.name,
-                        profession=a.profession,
-                        day=format_date(a.day, "long"),
-                    ),
+                    # Where the target comes from, in the words every page uses (a
+                    # patient's own later change of an agreed target says so).
+                    agreed_with=cw.target_source(agreed, for_patient=principal.role == "patient"),
                     description=_(
-                        "Blood pressure at home below %(systolic)d/%(diastolic)d mmHg",
-                        systolic=agreed.systolic,
-                        diastolic=agreed.diastolic,
+                        "Blood pressure at home below %(target)s mmHg", target=cw.bp_target(agreed)
                     ),
                 )
             )

@@ -40,5 +40,8 @@ def overview_pdf() -> ResponseReturnValue:
     return Response(
         pdf.render(data),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        },
     )

@@ -18,6 +18,7 @@ from flask_babel import ngettext
 
 from pgd import clinical
 from pgd.clinical import words as cw
+from pgd.sharing import labels
 from pgd.sharing.summary import Block
 from pgd.sharing.summary_lists import LOCAL, Event, Listed
 
@@ -50,7 +51,7 @@ def _dates(listed: Listed) -> str:
     text = ", ".join(_short(e.at) for e in events)
     rest = listed.total - min(len(listed.events), DATES_SHOWN)
     if rest > 0:
-        text += " " + _("+ %(num)d more", num=rest)
+        text += " " + labels.more(rest)
     return f"({text})"
 
 
@@ -99,7 +100,14 @@ def _blood_pressure(b: Block, d: Dossier) -> list[str]:
         ]
         if b.alarms.total:
             limit = cw.pressure(*clinical.thresholds.BP_ALARM)
-            parts.append(f"{b.alarms.total}x ≥{limit} {_dates(b.alarms)}")
+            parts.append(
+                _(
+                    "%(num)dx ≥%(limit)s %(dates)s",
+                    num=b.alarms.total,
+                    limit=limit,
+                    dates=_dates(b.alarms),
+                )
+            )
         lines.append("O: " + "; ".join(parts))
     if b.target is not None:
         lines.append(
@@ -137,8 +145,12 @@ def _glucose(b: Block, d: Dossier) -> list[str]:
         )
     if b.alarms.total:
         parts.append(
-            f"{b.alarms.total}x >{cw.number(clinical.thresholds.GLUCOSE_VERY_HIGH)} "
-            f"{_dates(b.alarms)}"
+            _(
+                "%(num)dx >%(limit)s %(dates)s",
+                num=b.alarms.total,
+                limit=cw.number(clinical.thresholds.GLUCOSE_VERY_HIGH),
+                dates=_dates(b.alarms),
+            )
         )
     lines.append("O: " + "; ".join(parts))
     fasting = b.by_moment.get("fasting")
@@ -186,7 +198,6 @@ def _weight(b: Block, d: Dossier) -> list[str]:
 
 
 def _goals(d: Dossier) -> list[str]:
-    from pgd.sharing import labels  # labels imports the summary: keep this module light
 
     return [
         "P: " + _("goal: %(text)s (%(progress)s)", text=g.text, progress=labels.goal_progress(g))

@@ -27,5 +27,8 @@ def patient_report(patient_id: uuid.UUID) -> ResponseReturnValue:
     return Response(
         pdf.render(pdf.from_dossier(found)),
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="consult-{day}.pdf"'},
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="consult-{day}.pdf"',
+        },
     )
