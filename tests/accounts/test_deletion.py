@@ -220,6 +220,7 @@ def test_deletion_removes_everything_and_keeps_the_access_log(
     assert doctor.get(f"/clinician/patients/{patient.id}").status_code == 404
     assert str(patient.id) not in doctor.get("/clinician").get_data(as_text=True)
     assert web.get("/account/profile").status_code in (302, 401)
+    assert web.get("/account/profile").headers["Location"].startswith("/login")
     api = app.test_client().get(
         "/api/v1/measurements", headers={"Authorization": f"Bearer {raw_key}"}
     )

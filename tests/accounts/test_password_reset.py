@@ -316,4 +316,10 @@ def test_a_switched_off_account_gets_no_reset_link(mail_app: Flask, smtp: SmtpIn
     answer = _forgot(_english(mail_app), "jansje@example.nl")
     assert answer.status_code == 302
     assert count_rows(mail_app, "password_resets") == 0
-    assert smtp.messages == []
+    # Mail goes out from a thread: a reset for an account that works is the marker that
+    # the sender had its chance; only that one arrives.
+    _patient(mail_app, "marker@example.nl")
+    _forgot(_english(mail_app), "marker@example.nl")
+    smtp.wait(1)
+    assert count_rows(mail_app, "password_resets") == 1
+    assert [m["To"] for m in smtp.messages] == ["marker@example.nl"]

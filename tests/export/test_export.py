@@ -289,6 +289,7 @@ def test_a_clinician_cannot_use_it(app: Flask, two_patients: dict[str, Any]) -> 
 def test_someone_logged_out_is_sent_to_log_in(app: Flask, two_patients: dict[str, Any]) -> None:
     response = app.test_client().get(URL)
     assert response.status_code in (302, 401)
+    assert response.headers["Location"].startswith("/login")
     assert app.test_client().post(URL, data={"password": PASSWORD}).mimetype != "application/zip"
 
 

@@ -734,3 +734,9 @@ def test_no_shape_of_observation_crashes_the_import(
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
     parsed = importer.parse(json.dumps(bundle).encode())  # json: integers beyond 64 bits too
     assert parsed.ok or parsed.file_error or parsed.errors or parsed.skipped
+    # ... and every answer is words: a message for each problem, with its entry number.
+    said = [e.message for e in (*parsed.errors, *parsed.skipped)]
+    assert all(isinstance(m, str) and m.strip() for m in said)
+    assert all(e.line == 1 for e in (*parsed.errors, *parsed.skipped))
+    if parsed.file_error is not None:
+        assert str(parsed.file_error).strip()

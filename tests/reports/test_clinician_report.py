@@ -178,6 +178,8 @@ def test_a_dense_year_with_many_goals_and_questions_stays_on_one_page(
     assert "Readings: 1460" in text
     assert "Readings: 365" in text
     assert "and 9 more" in text or "more" in text  # capped lists
+    assert "and 9 more" in text  # 15 goals, 6 shown
+    assert "and 19 more" in text  # 25 questions, 6 shown
     assert "Page 1 of 1" in text
     assert render_png(data, tmp_path, "dense").stat().st_size > 2000
 

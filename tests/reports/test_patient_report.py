@@ -107,3 +107,4 @@ def test_only_the_patient_reads_their_overview(
     clinician = create_clinician()
     assert verified_client(clinician).get("/my-overview.pdf").status_code == 404
     assert app.test_client().get("/my-overview.pdf").status_code in (302, 401)
+    assert app.test_client().get("/my-overview.pdf").headers["Location"].startswith("/login")
