@@ -33,7 +33,7 @@ $(VENV)/.base: pyproject.toml constraints.txt
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet $(PIN) -e '.[test]'
+	$(BIN)/pip install --quiet $(PIN) -e '.[test,redis]'
 	touch $@
 
 # axe-core for the accessibility test, at the exact version tests/browser/package-lock.json
@@ -56,7 +56,7 @@ constraints:
 	rm -rf .venv-pin
 	$(PYTHON) -m venv .venv-pin
 	.venv-pin/bin/pip install --quiet --upgrade pip
-	.venv-pin/bin/pip install --quiet -e '.[test]'
+	.venv-pin/bin/pip install --quiet -e '.[test,redis]'
 	{ echo "# Exact versions for .venv (runtime and test); refresh with make constraints."; \
 	  .venv-pin/bin/pip freeze --all --exclude-editable | grep -v -E '^(setuptools|wheel)=='; \
 	} > constraints.txt
@@ -106,6 +106,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/transfer_bench.py
 	$(BIN)/python benchmarks/fhir_bench.py
 	$(BIN)/python benchmarks/report_bench.py
+	$(BIN)/python benchmarks/load_bench.py
 
 # The partial plotly.js (scatter, bar, pie) the chart pages load, at the plotly.js version
 # the installed python plotly ships (override: make vendor-plotly PLOTLY_JS=4.1.1).

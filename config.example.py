@@ -62,6 +62,11 @@ API_KEY_RATE_LIMIT = "600 per minute"
 IMPORT_MAX_ROWS = 100000
 IMPORT_RATE_LIMIT = "10 per hour"
 
+# Seconds an unwrapped data key stays in a worker's memory (0: never). It saves the
+# database lookup and the unwrap of a key on every request; the sharing policy still
+# decides every request, and a key rotation or a changed key file empties it at once.
+DATA_KEY_CACHE_SECONDS = 60
+
 # Password-reset requests ("Wachtwoord vergeten?") per e-mail address typed and per client
 # address. The answer is the same for known and unknown addresses.
 RESET_LIMIT_ACCOUNT = "3 per hour"
@@ -84,7 +89,17 @@ MAIL_DEFAULT_SENDER = "PGD <noreply@localhost>"
 PUBLIC_URL = None
 
 # Where the limiter counts: "memory://" (one process) or "redis://127.0.0.1:6379/0"
-# (shared by every worker and host).
+# (shared by every worker and host; needs `pip install '.[redis]'`). With more than one
+# worker or instance use Redis: in memory each process counts on its own, so every limit
+# is multiplied by the number of processes.
+# If Redis cannot be reached, PGD fails closed: each step that counts attempts (login,
+# second-factor code, share codes, registration, password reset, API key checks, imports)
+# answers "something went wrong, try again later" without checking the password or code,
+# until Redis is back. Pages that count nothing and existing sessions keep working.
+# Deliberately not set: RATELIMIT_SWALLOW_ERRORS (fails open: guesses go uncounted) and
+# RATELIMIT_IN_MEMORY_FALLBACK_ENABLED (only covers Flask-Limiter's own route limits,
+# which PGD does not use; per-process counts would quietly multiply the login limit).
+# Watch Redis like the database.
 RATELIMIT_STORAGE = "memory://"
 
 # Argon2id password hashing cost (time cost, memory in KiB, lanes).
@@ -110,3 +125,15 @@ TIMEZONE = "Europe/Amsterdam"
 # "logs.example.nl:514" for UDP or "tcp://logs.example.nl:514").
 SECURITY_LOG_FILE = None
 SECURITY_LOG_SYSLOG = None
+
+# The access log's anchor: every chain's head (patient, number, digest) and a digest over
+# all of them, written to this file outside the database, so `flask verify-access-log`
+# also sees a chain rewritten from its start or cut short. None: instance/
+# access_log_anchor.json (the one before it is kept as .prev). Keep it where database
+# administrators cannot write, and back it up apart from the database
+# (PGD_ACCESS_LOG_ANCHOR_FILE).
+ACCESS_LOG_ANCHOR_FILE = None
+# The app writes a new anchor after a request that logged an access, once the last one is
+# older than this many seconds (PGD_ACCESS_LOG_ANCHOR_INTERVAL). `flask anchor-access-log`
+# writes one at once (for cron, e.g. every 5 minutes on a quiet server).
+ACCESS_LOG_ANCHOR_INTERVAL = 300

@@ -91,8 +91,9 @@ def wait_until_serving(port: int, path: str, timeout: float = 30.0) -> None:
 @contextlib.contextmanager
 def gunicorn(
     app_spec: str, port: int, env: dict[str, str], chdir: Path, workers: int
-) -> Iterator[None]:
-    """Start gunicorn in its own process group; always stop it (TERM, then KILL)."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start gunicorn in its own process group (yielded: its pid is the master's);
+    always stop it (TERM, then KILL)."""
     command = [
         sys.executable,
         "-m",
@@ -109,7 +110,7 @@ def gunicorn(
     ]
     process = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)  # noqa: S603
     try:
-        yield
+        yield process
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 
@@ -87,9 +89,9 @@ def register(app: Flask) -> None:
     @click.argument("email")
     def send_password_link(email: str) -> None:
         """E-mail a one-time link to choose a password (72 hours), instead of typing one."""
-        from pgd.accounts import reset
+        from pgd.accounts import reset, services
 
-        user = reset.user_by_email(email)
+        user = services.user_by_email(email)
         if user is None:
             raise click.ClickException(f"There is no account with e-mail {email}.")
         reset.send_set_password_link(user)
@@ -105,38 +107,57 @@ def register(app: Flask) -> None:
 
     @app.cli.command("verify-access-log")
     @click.option(
-        "--anchor",
-        metavar="SEQ:HASH",
-        help="The newest event as an earlier run printed it; kept outside the database, it "
-        "shows a log rewritten from the start too.",
+        "--anchor-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The anchor to compare with (default: ACCESS_LOG_ANCHOR_FILE, written by the "
+        "app and by anchor-access-log); kept outside the database, it shows a chain "
+        "rewritten from its start, or cut short, too.",
     )
-    def verify_access_log(anchor: str | None) -> None:
-        """Check the hash chain of the access log; name the first broken event."""
-        from pgd.sharing import access_log
+    @click.option("--no-anchor", is_flag=True, help="Check the chains only.")
+    def verify_access_log(anchor_file: Path | None, no_anchor: bool) -> None:
+        """Check every chain of the access log (the legacy one and one per patient)."""
+        from pgd.sharing import access_anchor, access_log
 
-        expected = None
-        if anchor is not None:
-            seq, _sep, digest = anchor.partition(":")
-            if not seq.isdigit() or int(seq) < 1 or len(digest) != 64:
-                raise click.BadParameter(
-                    "use SEQ:HASH as printed by an earlier run", param_hint="--anchor"
-                )
-            expected = (int(seq), digest.lower())
-        count, broken = access_log.verify(expected)
-        if broken is None:
-            click.echo(f"Access log is intact: {count} events, chain unbroken.")
-            newest = access_log.newest()
-            if newest is not None:
-                click.echo(
-                    f"Anchor (keep it outside the database, pass it with --anchor next time): "
-                    f"{newest[0]}:{newest[1]}"
-                )
+        anchor = None
+        if not no_anchor:
+            path = anchor_file or access_anchor.anchor_file(current_app)
+            if path.exists():
+                try:
+                    anchor = access_anchor.read(path)
+                except access_anchor.AnchorError as exc:
+                    raise click.ClickException(str(exc)) from None
+                click.echo(f"Compared with the anchor {path} (written {anchor.written_at} UTC).")
+            elif anchor_file is not None:
+                raise click.ClickException(f"There is no anchor file {path}.")
+            else:
+                click.echo(f"No anchor file yet ({path}): the chains alone are checked.")
+        report = access_log.verify(anchor)
+        if report.intact:
+            click.echo(
+                f"Access log is intact: {report.events} events in {report.chains} "
+                f"chain{'' if report.chains == 1 else 's'}, every chain unbroken."
+            )
             return
-        where = f"event {broken.seq}" if broken.seq is not None else "the chain head"
-        ident = f" (id {broken.event_id})" if broken.event_id else ""
+        for broken in report.problems:
+            ident = f" (id {broken.event_id})" if broken.event_id else ""
+            click.echo(f"BROKEN, {broken.chain}: {broken.reason}{ident}.", err=True)
         raise click.ClickException(
-            f"Access log is BROKEN at {where}{ident}: {broken.reason}. "
-            f"{count} events before it are intact."
+            f"Access log is BROKEN in {len(report.problems)} place(s); "
+            f"{report.events} events in {report.chains} chains checked."
+        )
+
+    @app.cli.command("anchor-access-log")
+    def anchor_access_log() -> None:
+        """Write the anchor of the access log now (every chain's head, outside the
+        database); run it from cron, e.g. every 5 minutes."""
+        from pgd.sharing import access_anchor
+
+        anchor = access_anchor.write(current_app._get_current_object())  # type: ignore[attr-defined]
+        assert anchor is not None
+        click.echo(
+            f"Anchor written to {access_anchor.anchor_file(current_app)}: "
+            f"{len(anchor.heads)} patient chains"
+            + (", and the legacy chain." if anchor.legacy else ".")
         )
 
     @app.cli.command("reset-second-factor")
@@ -163,9 +184,9 @@ def register(app: Flask) -> None:
     @click.argument("email")
     def disable_user(email: str) -> None:
         """Switch an account off: no login; sessions, API keys and share codes end at once."""
-        from pgd.accounts import disabling, reset
+        from pgd.accounts import disabling, services
 
-        user = reset.user_by_email(email)
+        user = services.user_by_email(email)
         if user is None:
             raise click.ClickException(f"There is no account with e-mail {email}.")
         try:
@@ -188,9 +209,9 @@ def register(app: Flask) -> None:
     @click.argument("email")
     def enable_user(email: str) -> None:
         """Switch an account on again (ended sessions, keys and shares stay ended)."""
-        from pgd.accounts import disabling, reset
+        from pgd.accounts import disabling, services
 
-        user = reset.user_by_email(email)
+        user = services.user_by_email(email)
         if user is None:
             raise click.ClickException(f"There is no account with e-mail {email}.")
         try:

@@ -44,6 +44,10 @@ class Defaults:
     # Requests per valid API key (JSON API and FHIR); over it the answer is 429.
     API_KEY_RATE_LIMIT = "600 per minute"
     RATELIMIT_STORAGE = "memory://"
+    # Seconds an unwrapped data key stays in a worker's memory after a request opened it
+    # (0: never kept). Only behind the consent door: the policy still decides every
+    # request; a key rotation or a change of the key file empties it at once.
+    DATA_KEY_CACHE_SECONDS = 60
     # File imports (web page and FHIR $import): readings per file, and files per user.
     # One import per patient runs at a time, whatever these say.
     IMPORT_MAX_ROWS = 100_000
@@ -74,6 +78,10 @@ class Defaults:
     # file and/or this syslog address ("/dev/log", "host:514", "tcp://host:514").
     SECURITY_LOG_FILE: str | None = None
     SECURITY_LOG_SYSLOG: str | None = None
+    # The access log's anchor (every chain's head, outside the database): the file, and
+    # how many seconds at most between two anchors written by the app.
+    ACCESS_LOG_ANCHOR_FILE: str | None = None
+    ACCESS_LOG_ANCHOR_INTERVAL = 300
 
 
 _INT_SETTINGS = {
@@ -86,6 +94,7 @@ _INT_SETTINGS = {
     "SESSION_MAX_HOURS",
     "MAIL_PORT",
     "IMPORT_MAX_ROWS",
+    "DATA_KEY_CACHE_SECONDS",
 }
 _BOOL_SETTINGS = {"FORCE_SECURE_COOKIES", "MAIL_USE_TLS"}
 

@@ -92,8 +92,39 @@ def make_engine(url: str) -> Engine:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["pgd.engine"] = engine
-    app.extensions["pgd.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    for moment in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+        event.listen(maker, moment, _forget_reads)
+    app.extensions["pgd.sessionmaker"] = maker
     app.teardown_appcontext(_close_session)
+
+
+# -- reads made once per request ----------------------------------------------------------
+# A page asks for the same small thing several times (the agreed target for the verdict,
+# the summary and the chart; the open measuring weeks; the goals). remembered() keeps
+# such a read for the rest of the request, until anything is written: every flush,
+# commit or rollback and the start of every transaction forget them all, and so does a
+# change of what this request may read (pgd.sharing.policy calls forget_reads()).
+
+
+def remembered(key: tuple[Any, ...], load: Any) -> Any:
+    """load(), or what it returned earlier in this request for the same key (see above)."""
+    found = g.setdefault("pgd_reads", {})
+    if key in found:
+        return found[key]
+    value = found[key] = load()
+    return value
+
+
+def forget_reads() -> None:
+    g.pop("pgd_reads", None)
+
+
+def _forget_reads(*_args: Any) -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        g.pop("pgd_reads", None)
 
 
 def engine() -> Engine:
@@ -115,10 +146,22 @@ def _close_session(_exc: BaseException | None) -> None:
         sess.close()
 
 
+def autocommit_this_request() -> None:
+    """PostgreSQL: run this request's statements each in its own transaction, without
+    BEGIN and COMMIT round trips. Only for a request whose every write is one statement
+    (an API create: the INSERT and its triage mark are one statement), called before its
+    first statement; a statement still commits, to disk, before it returns."""
+    sess = session()
+    if sess.in_transaction() or sess.get_bind().dialect.name != "postgresql":
+        return
+    sess.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """The one transaction boundary a service uses: commit on success, roll back on error."""
     sess = session()
+    forget_reads()  # a write sees what is stored now (after its own locks), not earlier reads
     try:
         yield sess
         sess.commit()

@@ -81,7 +81,16 @@ class Events:
     PASSWORD_RESET = "password.reset"  # noqa: S105 (an event name)
     PASSWORD_FIRST_SET = "password.first_set"  # noqa: S105 (a clinician's first login)
     PASSWORD_LINK_SENT = "password.set_link_sent"  # noqa: S105 (an administrator's link)
+    # A logged-in user's password asked again (API key, deletion, export, second factor
+    # off) over the login limits; `what` names the step. Not login.limited: no login.
+    PASSWORD_RECHECK_LIMITED = "password.recheck_limited"  # noqa: S105 (an event name)
     REGISTRATION_EXISTING_ADDRESS = "account.registration_existing_address"
+    # A patient's own registration (pgd.accounts.confirmation): the link mailed to a new
+    # or still-unconfirmed address, the link opened with the right password, and a link
+    # that was unknown, used or expired, or opened with a wrong password (user_id only).
+    REGISTRATION_LINK_SENT = "account.registration_link_sent"
+    REGISTRATION_CONFIRMED = "account.registration_confirmed"
+    REGISTRATION_CONFIRM_FAILED = "account.registration_confirm_failed"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     API_KEY_EXPIRED = "api_key.expired"

@@ -192,6 +192,87 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     return post_form(client, "/login", {"email": email, "password": password})
 
 
+# -- registration through the page, confirmed from the e-mail (issue 13) ---------------
+
+MAIL_LINKS = {
+    "confirm": re.compile(r"https?://\S+?/register/confirm/[A-Za-z0-9_-]+"),
+    "reset": re.compile(r"https?://\S+?/password/reset/[A-Za-z0-9_-]+"),
+}
+
+
+def wait_for_mail() -> None:
+    """Wait until every e-mail the app sends from a thread (pgd.mail.send_later) is out."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "pgd-mail" and thread is not threading.current_thread():
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "an e-mail thread did not finish"
+
+
+def mails_to(app: Flask, email: str, inbox: SmtpInbox | None = None) -> list[str]:
+    """The bodies of the e-mails sent to this address, oldest first: from the test SMTP
+    server, or from instance/mail/*.eml, where the app writes them without MAIL_SERVER."""
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    wait_for_mail()
+    if inbox is not None or app.config.get("MAIL_SERVER"):
+        assert inbox is not None, "the app sends to an SMTP server: pass its inbox"
+        messages = list(inbox.messages)
+    else:
+        folder = Path(app.instance_path) / "mail"
+        files = sorted(
+            folder.glob("*.eml") if folder.exists() else [],
+            key=lambda f: (f.stem.split("-")[0], int(f.stem.split("-")[1])),
+        )
+        messages = [message_from_bytes(f.read_bytes(), policy=email_policy.default) for f in files]
+    return [
+        str(m.get_body(preferencelist=("plain",)).get_content())
+        for m in messages
+        if str(m["To"]).strip().lower() == email.strip().lower()
+    ]
+
+
+def mailed_link(
+    app: Flask, email: str, kind: str = "confirm", inbox: SmtpInbox | None = None
+) -> str:
+    """The newest link of this kind ("confirm" or "reset") mailed to this address."""
+    found = [
+        link for body in mails_to(app, email, inbox) for link in MAIL_LINKS[kind].findall(body)
+    ]
+    assert found, f"no {kind} link was mailed to {email}"
+    return str(found[-1])
+
+
+REGISTRATION = {"name": "Jansje Pietersma", "birth_date": "", "password": PASSWORD}
+
+
+def register_and_confirm(
+    client: FlaskClient,
+    email: str = "patient@example.nl",
+    *,
+    inbox: SmtpInbox | None = None,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> Any:
+    """Register through /register like a patient, then open the confirmation link from
+    the e-mail and type the password: the client ends logged in. Returns the last
+    response (the redirect to the dashboard)."""
+    from urllib.parse import urlsplit
+
+    form = {**REGISTRATION, "email": email, **fields}
+    form.setdefault("confirm", form["password"])
+    sent = post_form(client, "/register", form, headers=headers)
+    assert sent.status_code == 302, sent.status_code
+    assert sent.headers["Location"] == "/register/sent", sent.headers["Location"]
+    path = urlsplit(mailed_link(client.application, email, "confirm", inbox)).path
+    done = post_form(client, path, {"password": form["password"]}, headers=headers)
+    assert done.status_code == 302, done.status_code
+    assert done.headers["Location"] == "/home", done.headers["Location"]
+    return done
+
+
 # -- second factor -------------------------------------------------------------------
 # The codes are computed here with a separate RFC 6238 implementation (not pgd's own),
 # so a mistake in pgd.crypto.totp cannot hide behind a test that shares it.

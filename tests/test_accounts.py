@@ -9,7 +9,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.conftest import PASSWORD, count_rows, login, login_clinician, post_form
+from tests.conftest import (
+    PASSWORD,
+    count_rows,
+    login,
+    login_clinician,
+    post_form,
+    register_and_confirm,
+)
 
 GOOD = {
     "name": "Jansje Pietersma",
@@ -24,10 +31,9 @@ def register(client: FlaskClient, **changes: Any) -> Any:
     return post_form(client, "/register", {**GOOD, **changes})
 
 
-def test_register_logs_in_and_shows_empty_home(client: FlaskClient, app: Flask) -> None:
-    response = register(client)
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/home"
+def test_register_confirm_logs_in_and_shows_empty_home(client: FlaskClient, app: Flask) -> None:
+    """Registered through the page, logged in by the link in the e-mail (issue 13)."""
+    register_and_confirm(client, GOOD["email"], name=GOOD["name"], birth_date=GOOD["birth_date"])
     home = client.get("/home", headers={"Accept-Language": "en"})
     body = home.get_data(as_text=True)
     assert home.status_code == 200
@@ -109,6 +115,7 @@ def test_duplicate_email_makes_no_second_account_and_does_not_say_so(
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = register(client, email="  Jansje@Example.NL ")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/register/sent"
     assert "already" not in response.get_data(as_text=True)
     assert count_rows(app, "users") == 1
     assert count_rows(app, "profiles") == 1

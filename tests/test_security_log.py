@@ -21,7 +21,15 @@ from flask.testing import FlaskClient
 from pgd import security_log
 from pgd.security_log import Events
 from tests.accounts.conftest import secret_on_page
-from tests.conftest import PASSWORD, enrol, login, login_clinician, post_form, rfc6238_code
+from tests.conftest import (
+    PASSWORD,
+    enrol,
+    login,
+    login_clinician,
+    mailed_link,
+    post_form,
+    rfc6238_code,
+)
 
 PATIENT_NAME = "Jansje Pietersma"
 PATIENT_EMAIL = "patient@example.nl"
@@ -140,6 +148,25 @@ def test_login_limited(app: Flask, create_patient: Any, seclog: Captured) -> Non
     seclog.clean("grens")
 
 
+def test_password_recheck_limited(app: Flask, create_patient: Any, seclog: Captured) -> None:
+    """A logged-in user's password asked again (here: the export) over the login limits:
+    its own event naming the step, not login.limited."""
+    patient = create_patient()
+    client = _client(app)
+    assert login(client, PATIENT_EMAIL).status_code == 302
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "1 per 15 minutes"
+    assert post_form(client, "/account/export", {"password": WRONG_PASSWORD}).status_code == 400
+    assert post_form(client, "/account/export", {"password": PASSWORD}).status_code == 429
+    line = seclog.one(Events.PASSWORD_RECHECK_LIMITED)
+    _common(line, Events.PASSWORD_RECHECK_LIMITED, "limited")
+    assert line["what"] == "export"
+    assert line["limit"] == ["account"]
+    assert line["user_id"] == str(patient.id)
+    assert line["path"] == "/account/export"
+    assert seclog.of(Events.LOGIN_LIMITED) == []
+    seclog.clean()
+
+
 def test_registration_with_an_address_that_has_an_account(
     app: Flask, create_patient: Any, seclog: Captured
 ) -> None:
@@ -156,6 +183,54 @@ def test_registration_with_an_address_that_has_an_account(
     _common(line, Events.REGISTRATION_EXISTING_ADDRESS, "refused")
     assert line["user_id"] == str(patient.id)  # the owner's id: the visitor is nobody yet
     seclog.clean("Iemand Anders", "1950")
+
+
+def test_registration_link_sent_confirmed_and_refused(app: Flask, seclog: Captured) -> None:
+    """A new address: the link sent; at login "unconfirmed" (the page says nothing of it);
+    the link with a wrong password, then the right one; then a used link. Only user ids."""
+    form = {
+        "name": PATIENT_NAME,
+        "email": PATIENT_EMAIL,
+        "birth_date": "14-03-1950",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    }
+    assert post_form(_client(app), "/register", form).status_code == 302
+    sent = seclog.one(Events.REGISTRATION_LINK_SENT)
+    _common(sent, Events.REGISTRATION_LINK_SENT, "success")
+    assert sent["registration"] == "new"
+    user_id = sent["user_id"]
+    assert uuid.UUID(user_id)
+
+    assert login(_client(app), PATIENT_EMAIL).status_code == 401
+    [unconfirmed] = [
+        line for line in seclog.of(Events.LOGIN_FAILED) if line.get("reason") == "unconfirmed"
+    ]
+    assert unconfirmed["user_id"] == user_id
+
+    link = mailed_link(app, PATIENT_EMAIL).split("localhost", 1)[1]
+    client = _client(app)
+    assert post_form(client, link, {"password": WRONG_PASSWORD}).status_code == 400
+    failed = seclog.one(Events.REGISTRATION_CONFIRM_FAILED)
+    _common(failed, Events.REGISTRATION_CONFIRM_FAILED, "failure")
+    assert (failed["user_id"], failed["reason"]) == (user_id, "wrong_password")
+    assert post_form(client, link, {"password": PASSWORD}).status_code == 302
+    confirmed = seclog.one(Events.REGISTRATION_CONFIRMED)
+    _common(confirmed, Events.REGISTRATION_CONFIRMED, "success")
+    assert confirmed["user_id"] == user_id
+    assert confirmed["path"] == "/register/confirm/<token>"  # the token is not logged
+    assert (
+        post_form(_client(app), link, {"password": PASSWORD}, form_url="/register").status_code
+        == 404
+    )
+    used = [
+        line
+        for line in seclog.of(Events.REGISTRATION_CONFIRM_FAILED)
+        if line.get("reason") == "link"
+    ]
+    assert len(used) == 1
+    assert "user_id" not in used[0] or used[0]["user_id"] is None
+    seclog.clean("1950", link.rsplit("/", 1)[1])
 
 
 # -- second factor ----------------------------------------------------------------------------
@@ -277,7 +352,7 @@ def test_password_reset_requested_and_done(
 ) -> None:
     from datetime import timedelta as td
 
-    from pgd.accounts import reset
+    from pgd.accounts import reset, services
 
     patient = create_patient()
     client = _client(app)
@@ -287,7 +362,7 @@ def test_password_reset_requested_and_done(
     _common(requested, Events.PASSWORD_RESET_REQUESTED, "success")
     assert requested["user_id"] == str(patient.id)
     with app.test_request_context():
-        raw = reset.issue_link(reset.user_by_email(PATIENT_EMAIL), "reset", td(minutes=30))
+        raw = reset.issue_link(services.user_by_email(PATIENT_EMAIL), "reset", td(minutes=30))
     new = "een heel ander nieuw wachtwoord"
     url = f"/password/reset/{raw}"
     done = post_form(client, url, {"new_password": new, "confirm": new})
@@ -529,7 +604,8 @@ def test_every_event_kind_is_a_distinct_dotted_name() -> None:
     assert len(kinds) == len([n for n in vars(Events) if n.isupper()])
     assert all(re.fullmatch(r"[a-z_]+\.[a-z_]+", kind) for kind in kinds)
     needed = (
-        "LOGIN_SUCCEEDED LOGIN_FAILED LOGIN_LIMITED SECOND_FACTOR_SUCCEEDED "
+        "LOGIN_SUCCEEDED LOGIN_FAILED LOGIN_LIMITED PASSWORD_RECHECK_LIMITED "
+        "SECOND_FACTOR_SUCCEEDED "
         "SECOND_FACTOR_FAILED SECOND_FACTOR_SET_UP SECOND_FACTOR_REMOVED SECOND_FACTOR_RESET "
         "PASSWORD_CHANGED PASSWORD_RESET API_KEY_CREATED API_KEY_REVOKED API_KEY_EXPIRED "
         "ACCOUNT_DELETED ACCOUNT_DISABLED SHARE_CREATED SHARE_EXTENDED SHARE_NARROWED "

@@ -12,26 +12,27 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, or_, select, update
 
 from pgd import crypto, db, security_log
-from pgd.accounts import passwords
 from pgd.accounts import second_factor as sf
+from pgd.accounts import throttle
 from pgd.accounts.models import Role, User
 from pgd.db import Base
 from pgd.sharing.models import Grant
 
 # Kept on purpose: the NEN 7513 trail of who looked at this patient (clinicians' names,
 # times, categories; no values, not the patient's name).
-KEPT_TABLES = frozenset({"access_events"})
+KEPT_TABLES = frozenset({"access_events", "access_log_heads"})
 # Columns that name the person a row belongs to, also without a foreign key.
 OWNER_COLUMNS = ("patient_id", "user_id", "owner_id")
 
 
 class DeletionError(Exception):
-    """Why the deletion was refused: "wrong_password", "code_missing", "wrong_code",
-    "not_patient". Nothing was deleted."""
+    """Why the deletion was refused: "not_patient", "password" or "code" (then `checked`
+    is the re-check's answer: missing, wrong or limited). Nothing was deleted."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, checked: throttle.Recheck | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.checked = checked
 
 
 @dataclass(frozen=True)
@@ -72,18 +73,17 @@ def _patient_tables() -> list[tuple[Table, list[str]]]:
 
 
 def _check(user: User, password: str, code: str | None) -> None:
-    """Password, then (if on) the second factor; raises DeletionError, deletes nothing."""
+    """Password, then (if on) the second factor, each re-checked on its own limits
+    (pgd.accounts.throttle); raises DeletionError, deletes nothing."""
     if user.role != Role.PATIENT:
         raise DeletionError("not_patient")
-    if not passwords.verify(user.password_hash, password or ""):
-        raise DeletionError("wrong_password")
+    checked = throttle.recheck_password(user, password, what="account_deletion")
+    if not checked.ok:
+        raise DeletionError("password", checked)
     if sf.is_enrolled(user.id):
-        if not (code or "").strip():
-            raise DeletionError("code_missing")
-        try:
-            sf.verify(user, code or "")
-        except sf.SecondFactorError:
-            raise DeletionError("wrong_code") from None
+        checked = throttle.recheck_code(user, code, what="account_deletion")
+        if not checked.ok:
+            raise DeletionError("code", checked)
 
 
 def delete_patient(user: User, password: str, code: str | None = None) -> Deleted:

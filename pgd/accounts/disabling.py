@@ -24,7 +24,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pgd import db, security_log
-from pgd.accounts.models import ApiToken, LoginSession, PasswordReset, Role, User
+from pgd.accounts import services
+from pgd.accounts.models import PasswordReset, Role, User
 
 
 class AlreadyDone(Exception):
@@ -63,27 +64,8 @@ def disable(user: User) -> Disabled:
         if user.disabled_at is not None:
             raise AlreadyDone(user.email)
         user.disabled_at = now
-        user.session_version += 1  # every cookie of this user is stale now
-        sessions = sess.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-            .values(ended_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        key_ids = list(
-            sess.scalars(
-                select(ApiToken.id).where(
-                    ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
-                )
-            )
-        )
-        if key_ids:
-            sess.execute(
-                update(ApiToken)
-                .where(ApiToken.id.in_(key_ids), ApiToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        # Every cookie stale, every login session ended, every API key revoked.
+        ended = services.end_everything(user, reason="account_disabled")
         sess.execute(
             update(PasswordReset)
             .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
@@ -125,22 +107,8 @@ def disable(user: User) -> Disabled:
             clinician_id=user.id,
             reason="clinician_disabled",
         )
-    for key_id in key_ids:
-        security_log.event(
-            security_log.Events.API_KEY_REVOKED,
-            user_id=user.id,
-            role=user.role,
-            outcome="success",
-            key_id=key_id,
-            reason="account_disabled",
-        )
-    result = Disabled(
-        user,
-        int(sessions.rowcount or 0),  # type: ignore[attr-defined]
-        len(key_ids),
-        codes,
-        grant_ids,
-    )
+    services.log_ended(user, ended)
+    result = Disabled(user, ended.sessions_ended, len(ended.key_ids), codes, grant_ids)
     security_log.event(
         security_log.Events.ACCOUNT_DISABLED,
         user=user,

@@ -211,3 +211,16 @@ class DeleteAccountForm(FlaskForm):
             DataRequired(_l("Tick the box to confirm that you want to delete everything."))
         ],
     )
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    """The link from the registration e-mail: the password chosen then, once more."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[
+            InputRequired(_l("Fill in your password.")),
+            Length(max=passwords.MAX_LENGTH, message=_l("This password is too long.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -56,6 +56,10 @@ class User(UserMixin, Base):
     )
     # Set by an administrator (flask --app pgd disable-user): no login, no session, no key.
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A self-registered patient confirms the address from the e-mail before the first
+    # login (so registration answers the same for a known address); None: not yet.
+    # Accounts made on the command line are confirmed when made.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def get_id(self) -> str:
         """Session id carries the version, so a bumped version logs other sessions out."""
@@ -168,7 +172,8 @@ class PasswordReset(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    purpose: Mapped[str] = mapped_column(String(8))  # "reset" or "set"
+    # "reset", "set", or "confirm": a registration's e-mail link (pgd.accounts.confirmation)
+    purpose: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -20,13 +20,16 @@ from sqlalchemy import select, update
 
 from pgd import crypto, db, mail, security_log
 from pgd.accounts import passwords, throttle
-from pgd.accounts.models import ApiToken, LoginSession, PasswordReset, User
-from pgd.accounts.services import normalise_email
+from pgd.accounts.models import PasswordReset, User
+from pgd.accounts.services import end_everything, log_ended, normalise_email, user_by_email
 
 RESET_VALIDITY = timedelta(minutes=30)  # issue 13: "a link that works once, for 30 minutes"
 SET_PASSWORD_VALIDITY = timedelta(hours=72)  # an administrator's link for a new clinician
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 _DIGEST_PREFIX = "pgd-password-link:"
+# Links that set a password; a registration's "confirm" link (pgd.accounts.confirmation)
+# shares the table and the digest but never opens the set-password page.
+PASSWORD_PURPOSES = ("reset", "set")
 
 
 def _digest(raw: str) -> str:
@@ -35,10 +38,6 @@ def _digest(raw: str) -> str:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def user_by_email(email: str) -> User | None:
-    return db.session().scalar(select(User).where(User.email == normalise_email(email)))
 
 
 # -- limits (the counters of pgd.accounts.throttle, under their own names) ---------------
@@ -85,21 +84,21 @@ def issue_link(user: User, purpose: str, validity: timedelta) -> str:
     return raw
 
 
-def link_url(raw: str) -> str:
+def link_url(raw: str, endpoint: str = "accounts.reset_password") -> str:
     """The full address of a link: the request's own host, or PUBLIC_URL."""
     public = current_app.config.get("PUBLIC_URL")
     if has_request_context() and not public:
-        return url_for("accounts.reset_password", token=raw, _external=True)
+        return url_for(endpoint, token=raw, _external=True)
     with current_app.test_request_context(base_url=public or DEFAULT_PUBLIC_URL):
-        return url_for("accounts.reset_password", token=raw, _external=True)
+        return url_for(endpoint, token=raw, _external=True)
 
 
-def valid_link(raw: str) -> PasswordReset | None:
-    """The unused, unexpired link for this token, or None."""
+def valid_link(raw: str, purposes: tuple[str, ...] = PASSWORD_PURPOSES) -> PasswordReset | None:
+    """The unused, unexpired link for this token and one of these purposes, or None."""
     if not raw or len(raw) > 100:
         return None
     row = db.session().scalar(select(PasswordReset).where(PasswordReset.digest == _digest(raw)))
-    if row is None or row.used_at is not None:
+    if row is None or row.used_at is not None or row.purpose not in purposes:
         return None
     if _aware(row.expires_at) <= datetime.now(UTC):
         return None
@@ -127,24 +126,18 @@ def use_link(raw: str, new_password: str) -> User | None:
         if user is None:
             return None
         user.password_hash = password_hash
-        user.session_version += 1
         user.password_changed_at = now
         user.must_change_password = False
+        ended = end_everything(user, reason="password_reset")  # no session goes on
+        if user.email_confirmed_at is None:
+            # A registration not confirmed yet: the mailed link proves the address too.
+            user.email_confirmed_at = now
         sess.execute(
             update(PasswordReset)
             .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
             .values(used_at=now)
         )
-        sess.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        sess.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-            .values(ended_at=now)
-        )
+    log_ended(user, ended)
     security_log.event(
         security_log.Events.PASSWORD_RESET,
         user=user,

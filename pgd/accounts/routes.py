@@ -24,6 +24,7 @@ from flask_login import current_user, login_user, logout_user
 from pgd import policy, security_log
 from pgd.accounts import (
     bp,
+    confirmation,
     deletion,
     passwords,
     reset,
@@ -35,6 +36,7 @@ from pgd.accounts import (
 )
 from pgd.accounts.forms import (
     ChangePasswordForm,
+    ConfirmRegistrationForm,
     DeleteAccountForm,
     ForgotPasswordForm,
     LanguageForm,
@@ -74,6 +76,10 @@ def index() -> Response | str:
     return render_template("accounts/index.html")
 
 
+# The address typed at registration, for the "check your e-mail" page that follows.
+REGISTERED_ADDRESS = "registered_address"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @policy.public
 @limiter.limit(
@@ -86,36 +92,73 @@ def register() -> Response | str:
         return redirect(_home_for(current_user))  # type: ignore[return-value]
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register_patient(
-                form.email.data, form.password.data, form.name.data, form.birth_date.data
-            )
-        except services.DuplicateEmail:
-            # The same answer as for a new address (same redirect, same message); the
-            # owner of the address hears about it by e-mail, the visitor learns nothing.
-            existing = reset.user_by_email(form.email.data)
-            if existing is not None:
-                reset.notify_registration_attempt(existing)
-            security_log.event(
-                security_log.Events.REGISTRATION_EXISTING_ADDRESS,
-                outcome="refused",
-                user_id=existing.id if existing is not None else None,
-            )
-        else:
-            if "lang" in session:
-                services.set_locale(user, session["lang"])
-            _begin_session(user)
-        flash(_("Welcome! Your account has been created."), "success")
-        return redirect(url_for("measurements.dashboard_page"))  # type: ignore[return-value]
+        # One answer for every address (pgd.accounts.confirmation): a new one gets a link
+        # to confirm it, the owner of a known one an e-mail; this visitor learns nothing.
+        confirmation.register(
+            form.email.data,
+            form.password.data,
+            form.name.data,
+            form.birth_date.data,
+            session.get("lang"),
+        )
+        session[REGISTERED_ADDRESS] = services.normalise_email(form.email.data)
+        return redirect(url_for("accounts.register_sent"))  # type: ignore[return-value]
     return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/register/sent")
+@policy.public
+def register_sent() -> Response | str:
+    """Check your e-mail: the same page for a new and a known address."""
+    address = session.get(REGISTERED_ADDRESS)
+    if not isinstance(address, str) or not address:
+        return redirect(url_for("accounts.register"))  # type: ignore[return-value]
+    return render_template("accounts/register_sent.html", address=address)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@policy.public
+def confirm_registration(token: str) -> ResponseReturnValue:
+    """The link from the registration e-mail: the password once more, then logged in."""
+    user = confirmation.link_owner(token)
+    if user is None:
+        if request.method == "POST":
+            security_log.event(
+                security_log.Events.REGISTRATION_CONFIRM_FAILED, outcome="failure", reason="link"
+            )
+        return render_template("accounts/confirm_invalid.html"), 404
+    form = ConfirmRegistrationForm()
+    if form.validate_on_submit():
+        if not throttle.attempt(user.email):
+            abort(429)
+        outcome, confirmed = confirmation.confirm(token, form.password.data)
+        if outcome is confirmation.Outcome.INVALID or confirmed is None:
+            return render_template("accounts/confirm_invalid.html"), 404
+        if outcome is confirmation.Outcome.CONFIRMED:
+            throttle.succeeded(user.email)
+            welcome = _("Welcome! Your e-mail address is confirmed and your account is ready.")
+            if second_factor.is_enrolled(confirmed.id):  # not at sign-up; kept for safety
+                second_factor_gate.begin_pending(confirmed, None)
+                flash(welcome, "success")
+                return redirect(url_for("accounts.second_factor_code"))
+            _begin_session(confirmed)  # a fresh session: flash after it
+            flash(welcome, "success")
+            return redirect(url_for("measurements.dashboard_page"))
+        form.password.errors = [
+            _("This is not the password you chose when you created the account. Try again.")
+        ]
+        return render_template(
+            "accounts/confirm_registration.html", form=form, email=user.email
+        ), 400
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "accounts/confirm_registration.html", form=form, email=user.email
+    ), status
 
 
 def _begin_session(user: object) -> None:
     """A fresh session for every login: nothing planted before it survives."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear_keeping_language()
     login_user(user)
     sessions.start(user.id)  # type: ignore[attr-defined]
     if getattr(user, "locale", None):
@@ -135,14 +178,23 @@ def login() -> ResponseReturnValue:
         if not throttle.attempt(account):
             abort(429)
         user = services.authenticate(form.email.data, form.password.data)
-        if user is not None and user.disabled_at is not None:
+        if user is not None and user.email_confirmed_at is None:
+            # A registration whose e-mail link was not opened yet: answered below exactly
+            # like a wrong password, so the page does not show that the address is known.
+            security_log.event(
+                security_log.Events.LOGIN_FAILED,
+                user=user,
+                outcome="failure",
+                reason="unconfirmed",
+            )
+        elif user is not None and user.disabled_at is not None:
             # Said only after the right password, so it tells a stranger nothing.
             security_log.event(
                 security_log.Events.LOGIN_FAILED, user=user, outcome="refused", reason="disabled"
             )
             form.password.errors = [_("This account has been switched off. Contact your practice.")]
             return render_template("accounts/login.html", form=form), 403
-        if user is not None:
+        elif user is not None:
             throttle.succeeded(account)
             enrolled = second_factor.is_enrolled(user.id)
             security_log.event(
@@ -162,13 +214,18 @@ def login() -> ResponseReturnValue:
                 return redirect(url_for("accounts.second_factor_code"))
             _begin_session(user)
             return redirect(_safe_next(form.next.data) or _home_for(user))
-        security_log.event(
-            security_log.Events.LOGIN_FAILED,
-            outcome="failure",
-            account_ref=security_log.account_ref(account),
-        )
-        # One message for an unknown e-mail and a wrong password: no account enumeration.
-        form.password.errors = [_("The e-mail address or the password is not right. Try again.")]
+        else:
+            security_log.event(
+                security_log.Events.LOGIN_FAILED,
+                outcome="failure",
+                account_ref=security_log.account_ref(account),
+            )
+        # One message for an unknown e-mail, a wrong password and an unconfirmed
+        # registration: no account enumeration.
+        form.password.errors = [
+            _("The e-mail address or the password is not right. Try again."),
+            _("Just registered? First open the link in the e-mail we sent you."),
+        ]
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
 
@@ -176,12 +233,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @policy.public
 def logout() -> Response:
-    lang = session.get("lang")
     sessions.end()
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear_keeping_language()
     flash(_("You are logged out."), "success")
     return redirect(url_for("accounts.login"))  # type: ignore[return-value]
 
@@ -248,28 +302,21 @@ def delete_account() -> ResponseReturnValue:
     form = DeleteAccountForm()
     enrolled = second_factor.is_enrolled(user.id)
     if form.validate_on_submit():
-        if not throttle.attempt(user.email):
-            abort(429)
         try:
             deletion.delete_patient(user, form.password.data, form.code.data)
         except deletion.DeletionError as refused:
-            if refused.reason == "wrong_password":
+            checked = refused.checked or throttle.Recheck("wrong")
+            if refused.reason == "code":
+                form.code.errors = [throttle.code_text(checked)]
+            elif checked.outcome == "wrong":
                 form.password.errors = [_("Your password is not right. Nothing was deleted.")]
             else:
-                form.code.errors = [
-                    _("Fill in the code that your app shows now, or a recovery code.")
-                    if refused.reason == "code_missing"
-                    else _("This code is not right. Nothing was deleted.")
-                ]
-        else:
-            throttle.succeeded(user.email)
-            lang = session.get("lang")
-            logout_user()
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            return redirect(url_for("accounts.account_deleted"))
-        return render_template("accounts/delete_account.html", form=form, enrolled=enrolled), 400
+                form.password.errors = [throttle.password_text(checked)]
+            page = render_template("accounts/delete_account.html", form=form, enrolled=enrolled)
+            return page, checked.status
+        logout_user()
+        sessions.clear_keeping_language()
+        return redirect(url_for("accounts.account_deleted"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/delete_account.html", form=form, enrolled=enrolled), status
 
@@ -327,12 +374,9 @@ def reset_password(token: str) -> ResponseReturnValue:
             return render_template("accounts/reset_invalid.html"), 404
         # Nobody is logged in by a link: this browser starts clean, and a clinician
         # passes the second factor at the next login as always.
-        lang = session.get("lang")
         sessions.end()
         logout_user()
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        sessions.clear_keeping_language()
         flash(
             _(
                 "Your new password is set. You are logged out everywhere. "
@@ -352,10 +396,7 @@ FIRST_PASSWORD_SECONDS = 10 * 60
 
 def _begin_first_password(user: object, next_url: str | None) -> None:
     """Right (initial) password, new one still to choose: a fresh session knowing only that."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear_keeping_language()
     session[FIRST_LOGIN_STATE] = {
         "user": str(user.id),  # type: ignore[attr-defined]
         "version": user.session_version,  # type: ignore[attr-defined]

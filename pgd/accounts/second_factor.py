@@ -19,10 +19,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pgd import crypto, db, security_log
-from pgd.accounts import passwords
+from pgd.accounts import services, throttle
 from pgd.accounts.models import (
-    ApiToken,
-    LoginSession,
     RecoveryCode,
     Role,
     SecondFactor,
@@ -287,32 +285,33 @@ def remove(user: User, *, kind: str = security_log.Events.SECOND_FACTOR_RESET) -
         existed = sess.get(SecondFactor, user.id) is not None
         sess.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
         sess.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        ended = None
         if existed:
-            user.session_version += 1
-            sess.execute(
-                update(LoginSession)
-                .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-                .values(ended_at=db.utcnow())
-                .execution_options(synchronize_session=False)
+            # Every session ends, also this one (the caller starts a fresh one); a
+            # patient's keys never needed the factor, so only a clinician's are revoked.
+            ended = services.end_everything(
+                user,
+                reason=(
+                    "second_factor_removed"
+                    if kind == security_log.Events.SECOND_FACTOR_REMOVED
+                    else "second_factor_reset"
+                ),
+                revoke_keys=user.role == Role.CLINICIAN,
             )
-            if user.role == Role.CLINICIAN:
-                sess.execute(
-                    update(ApiToken)
-                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=db.utcnow())
-                    .execution_options(synchronize_session=False)
-                )
     _forget_cache(user.id)
-    if existed:
+    if ended is not None:
+        services.log_ended(user, ended)
         security_log.event(kind, user=user, outcome="success")
     return existed
 
 
-def switch_off(user: User, password: str) -> None:
-    """A patient switches their second factor off with their password."""
-    if not passwords.verify(user.password_hash, password):
-        raise SecondFactorError("wrong_password")
-    remove(user, kind=security_log.Events.SECOND_FACTOR_REMOVED)
+def switch_off(user: User, password: str) -> throttle.Recheck:
+    """A patient switches their second factor off with their password (re-checked on the
+    login limits, throttle.recheck_password). Nothing changes unless the answer is ok."""
+    checked = throttle.recheck_password(user, password, what="second_factor_off")
+    if checked.ok:
+        remove(user, kind=security_log.Events.SECOND_FACTOR_REMOVED)
+    return checked
 
 
 def user_by_email(email: str) -> User | None:

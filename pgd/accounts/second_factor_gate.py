@@ -17,7 +17,7 @@ from flask_login import current_user
 from limits import RateLimitItem, parse
 from limits.strategies import FixedWindowRateLimiter
 
-from pgd.accounts import second_factor, services, throttle
+from pgd.accounts import second_factor, services, sessions, throttle
 from pgd.accounts.models import Role, User
 from pgd.extensions import limiter
 
@@ -40,10 +40,7 @@ DEFAULT_LIMIT_IP = "20 per 15 minutes"
 
 def begin_pending(user: User, next_url: str | None) -> None:
     """Right password, code still to come: a fresh session that knows only that."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sessions.clear_keeping_language()
     session[PENDING_KEY] = {
         "user": str(user.id),
         "version": user.session_version,

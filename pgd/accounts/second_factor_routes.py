@@ -29,28 +29,6 @@ def _me() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
-def _reason(reason: str) -> str:
-    messages = {
-        "wrong": _(
-            "This code is not right, or it has expired. Type the code that your app shows "
-            "now. Check that the time on your phone is right."
-        ),
-        "reused": _(
-            "This code has already been used. Wait until your app shows a new code (it "
-            "changes every 30 seconds) and type that one."
-        ),
-        "unreadable": _(
-            "Your second factor cannot be read, so app codes cannot be checked. Log in "
-            "with a recovery code, or ask the administrator of your practice for help."
-        ),
-        "wrong_recovery": _(
-            "This recovery code is not right, or it has already been used. Each recovery "
-            "code works only once."
-        ),
-    }
-    return messages.get(reason, messages["wrong"])
-
-
 def _log_failed(user: User, step: str, reason: str, method: str = "app") -> None:
     """A wrong, reused or unreadable code: the reason, never the code typed."""
     security_log.event(
@@ -66,14 +44,6 @@ def _log_failed(user: User, step: str, reason: str, method: str = "app") -> None
 def _log_limited(user: User, step: str) -> None:
     security_log.event(
         security_log.Events.SECOND_FACTOR_LIMITED, user=user, outcome="limited", step=step
-    )
-
-
-def _too_many() -> str:
-    return _(
-        "Too many wrong codes. For your safety you have to wait %(minutes)d minutes "
-        "before you try again.",
-        minutes=gate.wait_minutes(),
     )
 
 
@@ -103,14 +73,14 @@ def second_factor_setup() -> ResponseReturnValue:
     if form.validate_on_submit():
         if not gate.attempt(user.id):
             _log_limited(user, "set_up")
-            form.code.errors = [_too_many()]
+            form.code.errors = [throttle.too_many_codes_text()]
             status = 429
         else:
             try:
                 codes = sf.confirm_enrolment(user, form.code.data)
             except sf.SecondFactorError as refused:
                 _log_failed(user, "set_up", refused.reason)
-                form.code.errors = [_reason(refused.reason)]
+                form.code.errors = [throttle.code_refused_text(refused.reason)]
                 status = 400
             else:
                 gate.succeeded(user.id)
@@ -170,14 +140,14 @@ def second_factor_new_codes() -> ResponseReturnValue:
     if form.validate_on_submit():
         if not gate.attempt(user.id):
             _log_limited(user, "new_recovery_codes")
-            form.code.errors = [_too_many()]
+            form.code.errors = [throttle.too_many_codes_text()]
             status = 429
         else:
             try:
                 codes = sf.new_recovery_codes(user, form.code.data)
             except sf.SecondFactorError as refused:
                 _log_failed(user, "new_recovery_codes", refused.reason)
-                form.code.errors = [_reason(refused.reason)]
+                form.code.errors = [throttle.code_refused_text(refused.reason)]
             else:
                 gate.succeeded(user.id)
                 security_log.event(
@@ -218,7 +188,7 @@ def second_factor_code() -> ResponseReturnValue:
         field = form.recovery_code if use_recovery else form.code  # type: ignore[union-attr]
         if not gate.attempt(user.id):
             _log_limited(user, "login")
-            field.errors = [_too_many()]
+            field.errors = [throttle.too_many_codes_text()]
             status = 429
         else:
             try:
@@ -226,7 +196,7 @@ def second_factor_code() -> ResponseReturnValue:
             except sf.SecondFactorError as refused:
                 _log_failed(user, "login", refused.reason, "recovery" if use_recovery else "app")
                 reason = "wrong_recovery" if use_recovery else refused.reason
-                field.errors = [_reason(reason)]
+                field.errors = [throttle.code_refused_text(reason)]
                 status = 401
             else:
                 gate.succeeded(user.id)
@@ -272,15 +242,11 @@ def second_factor_off() -> ResponseReturnValue:
     form = SwitchOffForm()
     status = 200
     if form.validate_on_submit():
-        if not throttle.attempt(user.email):
-            abort(429)
-        try:
-            sf.switch_off(user, form.password.data)
-        except sf.SecondFactorError:
-            form.password.errors = [_("Your password is not right.")]
-            status = 400
+        checked = sf.switch_off(user, form.password.data)
+        if not checked.ok:
+            form.password.errors = [throttle.password_text(checked)]
+            status = checked.status
         else:
-            throttle.succeeded(user.email)
             _begin_session(user)  # every other session has ended; this one starts afresh
             flash(
                 _(

@@ -9,9 +9,21 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from pgd import crypto, db
-from pgd.accounts import passwords
-from pgd.accounts.models import ApiToken, ClinicianDetails, Profession, Profile, Role, User
+from pgd import crypto, db, security_log
+from pgd.accounts import passwords, sessions
+from pgd.accounts.models import (
+    ApiToken,
+    ClinicianDetails,
+    LoginSession,
+    PasswordReset,
+    Profession,
+    Profile,
+    Role,
+    User,
+)
+
+# PasswordReset.purpose of the link that confirms a patient's own registration.
+CONFIRM_PURPOSE = "confirm"
 
 
 class AccountError(Exception):
@@ -41,6 +53,11 @@ def user_by_id(user_id: uuid.UUID) -> User | None:
     return db.session().get(User, user_id)
 
 
+def user_by_email(email: str) -> User | None:
+    """The account of this address (as typed: spaces and capitals do not matter), or None."""
+    return db.session().scalar(select(User).where(User.email == normalise_email(email)))
+
+
 def _seal_profile(user_id: uuid.UUID, profile: Profile, name: str, birth: date | None) -> None:
     cipher = crypto.cipher_for(user_id, crypto.Category.PROFILE, create=True)
     profile.name_sealed = cipher.seal_text("profiles", user_id, name)
@@ -57,6 +74,7 @@ def _create_user(
     birth: date | None,
     details: ClinicianDetails | None = None,
     must_change_password: bool = False,
+    confirmed: bool = True,
 ) -> User:
     email = normalise_email(email)
     # Hashed first, also for an address that turns out to be taken: the answer to a
@@ -72,6 +90,8 @@ def _create_user(
             password_hash=password_hash,
             session_version=1,
             must_change_password=must_change_password,
+            # Unconfirmed only for a patient's own registration (pgd.accounts.confirmation).
+            email_confirmed_at=db.utcnow() if confirmed else None,
         )
         sess.add(user)
         sess.flush()
@@ -88,9 +108,45 @@ def _create_user(
     return user
 
 
-def register_patient(email: str, password: str, name: str, birth_date: date | None) -> User:
-    """Create a patient account with a sealed profile, all in one transaction."""
-    return _create_user(email, password, Role.PATIENT, name, birth_date)
+def register_patient(
+    email: str, password: str, name: str, birth_date: date | None, *, confirmed: bool = True
+) -> User:
+    """Create a patient account with a sealed profile, all in one transaction.
+
+    confirmed=False only for the registration page: that account cannot log in until the
+    link mailed to the address is opened (pgd.accounts.confirmation)."""
+    return _create_user(email, password, Role.PATIENT, name, birth_date, confirmed=confirmed)
+
+
+def replace_pending_registration(
+    user_id: uuid.UUID, password: str, name: str, birth_date: date | None
+) -> User | None:
+    """Registering again with an address that is not confirmed yet: the new password, name
+    and date of birth replace the pending ones. None when the account is confirmed (or
+    gone) meanwhile; the caller then treats the address as taken."""
+    password_hash = passwords.hash_password(password)  # slow: outside the transaction
+    with db.transaction() as sess:
+        user = sess.get(User, user_id)
+        if user is None or user.email_confirmed_at is not None or user.role != Role.PATIENT:
+            return None
+        user.password_hash = password_hash
+        user.session_version += 1
+        now = db.utcnow()
+        user.created_at = now
+        # The links mailed for the earlier registration stop working.
+        sess.execute(
+            update(PasswordReset)
+            .where(
+                PasswordReset.user_id == user.id,
+                PasswordReset.purpose == CONFIRM_PURPOSE,
+                PasswordReset.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        profile = sess.get(Profile, user.id) or Profile(user_id=user.id)
+        _seal_profile(user.id, profile, name.strip(), birth_date)
+        sess.add(profile)
+    return user
 
 
 def create_clinician(
@@ -110,8 +166,7 @@ def create_clinician(
 
 def authenticate(email: str, password: str) -> User | None:
     """Exactly one argon2 verification, also for an unknown e-mail (no timing oracle)."""
-    sess = db.session()
-    user = sess.scalar(select(User).where(User.email == normalise_email(email)))
+    user = user_by_email(email)
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None:
         return None
@@ -121,22 +176,83 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+@dataclass(frozen=True)
+class Ended:
+    """What end_everything ended: login sessions (a count) and API keys (their ids)."""
+
+    sessions_ended: int
+    key_ids: list[uuid.UUID]
+    reason: str
+
+
+def end_everything(
+    user: User,
+    *,
+    reason: str,
+    keep_session: str | None = None,
+    revoke_keys: bool = True,
+) -> Ended:
+    """End every way in of this user, inside the caller's db.transaction(): the session
+    version goes up (every cookie is stale), every login session row ends (so "My
+    sessions" shows no device that no longer works) but `keep_session` (the row id of
+    the session that goes on: sessions.current_id()), and every API key is revoked
+    unless revoke_keys is False. Call log_ended(user, ended) after the commit.
+
+    Used by a password change (keeps this session), a reset link, switching an account
+    off and removing the second factor (end all)."""
+    sess = db.session()
+    now = db.utcnow()
+    user.session_version += 1
+    rows = update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    )
+    if keep_session is not None:
+        rows = rows.where(LoginSession.id != keep_session)
+    ended = sess.execute(rows.values(ended_at=now).execution_options(synchronize_session=False))
+    key_ids: list[uuid.UUID] = []
+    if revoke_keys:
+        key_ids = list(
+            sess.scalars(
+                select(ApiToken.id).where(
+                    ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+                )
+            )
+        )
+        if key_ids:
+            sess.execute(
+                update(ApiToken)
+                .where(ApiToken.id.in_(key_ids), ApiToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    return Ended(int(ended.rowcount or 0), key_ids, reason)  # type: ignore[attr-defined]
+
+
+def log_ended(user: User, ended: Ended) -> None:
+    """One api_key.revoked line per key that end_everything revoked, with its reason."""
+    for key_id in ended.key_ids:
+        security_log.event(
+            security_log.Events.API_KEY_REVOKED,
+            user_id=user.id,
+            role=user.role,
+            outcome="success",
+            key_id=key_id,
+            reason=ended.reason,
+        )
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password, end every other session (their session version is stale) and
-    revoke every API key of the user (issue 13), in one transaction."""
+    """Set a new password and end everything else (end_everything) in one transaction:
+    every other login session and every API key of the user (issue 13). The session of
+    this request goes on (the caller logs it in again under the new session version)."""
     if not passwords.verify(user.password_hash, current):
         raise AccountError("current_password", "wrong")
     new_hash = passwords.hash_password(new)  # slow: outside the transaction
-    with db.transaction() as sess:
-        now = db.utcnow()
+    with db.transaction():
         user.password_hash = new_hash
-        user.session_version += 1
-        user.password_changed_at = now
-        sess.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        user.password_changed_at = db.utcnow()
+        ended = end_everything(user, reason="password_changed", keep_session=sessions.current_id())
+    log_ended(user, ended)
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -145,8 +261,12 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def profile_of(user_id: uuid.UUID) -> ProfileData:
-    """The owner's name and date of birth, opened with their profile key."""
-    return profiles_of([user_id]).get(user_id, ProfileData(name="", birth_date=None))
+    """The owner's name and date of birth, opened with their profile key (read once per
+    request until a write: pgd.db.remembered)."""
+    return db.remembered(  # type: ignore[no-any-return]
+        ("profile", user_id),
+        lambda: profiles_of([user_id]).get(user_id, ProfileData(name="", birth_date=None)),
+    )
 
 
 def profiles_of(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, ProfileData]:

@@ -135,7 +135,11 @@ def _handle(row_id: str) -> str:
     return hashlib.sha256(("pgd.session-handle:" + row_id).encode()).hexdigest()[:HANDLE_LENGTH]
 
 
-def _current_id() -> str | None:
+def current_id() -> str | None:
+    """The row id of this request's own login session (None outside a request or without
+    one): what a password change keeps (services.end_everything)."""
+    if not has_request_context():
+        return None
     token = session.get("sid")
     return _digest(token) if isinstance(token, str) else None
 
@@ -151,7 +155,7 @@ def _running(user_id: uuid.UUID) -> list[LoginSession]:
 
 def running(user_id: uuid.UUID) -> list[SessionView]:
     """This user's working logins: this device first, then the most recently active."""
-    current = _current_id()
+    current = current_id()
     views = []
     for row in _running(user_id):
         browser, _sep, system = (row.user_agent or "").partition(";")
@@ -171,7 +175,7 @@ def running(user_id: uuid.UUID) -> list[SessionView]:
 
 def end_one(user_id: uuid.UUID, handle: str) -> None:
     """End one other session of this user; its next request is logged out."""
-    current = _current_id()
+    current = current_id()
     found = [row.id for row in _running(user_id) if _handle(row.id) == handle and row.id != current]
     if not found:
         raise NotFound(handle)
@@ -180,7 +184,7 @@ def end_one(user_id: uuid.UUID, handle: str) -> None:
 
 def end_others(user_id: uuid.UUID) -> int:
     """End every session of this user but this one; returns how many ended."""
-    current = _current_id()
+    current = current_id()
     return _end_rows(user_id, [row.id for row in _running(user_id) if row.id != current])
 
 
@@ -199,3 +203,12 @@ def _end_rows(user_id: uuid.UUID, ids: list[str]) -> int:
             .execution_options(synchronize_session=False)
         )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def clear_keeping_language() -> None:
+    """Empty the browser's session (before a login, after a logout): only the chosen
+    language stays, so nothing planted in the cookie before survives the change."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang

@@ -20,9 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pgd import policy, security_log
-from pgd.accounts import bp, passwords, throttle, tokens
-from pgd.accounts import second_factor as sf
-from pgd.accounts import second_factor_gate as gate
+from pgd.accounts import bp, throttle, tokens
 from pgd.accounts.current import me
 from pgd.accounts.models import Role, User
 from pgd.accounts.services import AccountError
@@ -118,42 +116,24 @@ def _refused(user: User, reason: str) -> None:
 
 
 def _confirmed(user: User, form: NewTokenForm) -> int:
-    """Check the password (login throttle) and, for a clinician, a second-factor code
-    (its own limiter). 200 when both are right, else the status of the refusal, with the
-    message on the field."""
-    if not throttle.attempt(user.email):
-        _refused(user, "limited")
-        form.password.errors = [
-            _(
-                "Too many attempts. For your safety you have to wait %(minutes)d minutes "
-                "before you try again.",
-                minutes=throttle.wait_minutes(),
-            )
-        ]
-        return 429
-    if not passwords.verify(user.password_hash, form.password.data or ""):
-        _refused(user, "password")
-        form.password.errors = [_("Your password is not right.")]
-        return 400
-    throttle.succeeded(user.email)
+    """Re-check the password (login limits) and, for a clinician, a second-factor code
+    (the code step's limits): pgd.accounts.throttle. 200 when both are right, else the
+    status of the refusal, with the message on the field."""
+    password = throttle.recheck_password(user, form.password.data, what="api_key")
+    if not password.ok:
+        _refused(user, "limited" if password.outcome == "limited" else "password")
+        form.password.errors = [throttle.password_text(password)]
+        return password.status
     if user.role != Role.CLINICIAN:
         return 200
-    from pgd.accounts.second_factor_routes import _reason, _too_many  # the same words
-
-    if not (form.code.data or "").strip():
-        form.code.errors = [_("Fill in the 6-digit code that your app shows now.")]
-        return 400
-    if not gate.attempt(user.id):
-        _refused(user, "second_factor_limited")
-        form.code.errors = [_too_many()]
-        return 429
-    try:
-        sf.verify(user, form.code.data or "")
-    except sf.SecondFactorError as refused:
-        _refused(user, "second_factor")
-        form.code.errors = [_reason(refused.reason)]
-        return 400
-    gate.succeeded(user.id)
+    code = throttle.recheck_code(user, form.code.data, what="api_key")
+    if not code.ok:
+        if code.outcome != "missing":
+            _refused(
+                user, "second_factor_limited" if code.outcome == "limited" else "second_factor"
+            )
+        form.code.errors = [throttle.code_text(code)]
+        return code.status
     return 200
 
 

@@ -18,7 +18,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from limits import RateLimitItem, parse
 
-from pgd import crypto, policy, security_log
+from pgd import crypto, db, policy, security_log
 from pgd.accounts import throttle, tokens
 from pgd.api import bp
 from pgd.api.problems import Problem, unauthorized
@@ -117,6 +117,8 @@ def bearer_principal() -> tokens.ApiPrincipal:
     """Check this request's bearer token (with the failure limit) and put its principal in
     g; raises a 401/429 Problem. Shared by the token blueprints (the JSON API and FHIR)."""
     _refuse_if_over_limit()
+    if request.endpoint in ONE_STATEMENT_WRITES:
+        db.autocommit_this_request()
     scheme, _sep, raw = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         _count_failure()
@@ -156,6 +158,11 @@ def expired(old: tokens.Expired) -> Problem:
     challenge = 'Bearer realm="pgd", error="invalid_token", error_description="expired"'
     return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
+
+# Endpoints whose only write is one statement: on PostgreSQL they run without BEGIN and
+# COMMIT round trips (pgd.db.autocommit_this_request). An API create: the key lookup,
+# then the reading and its triage mark in one statement.
+ONE_STATEMENT_WRITES = frozenset({"api.create_measurement"})
 
 # GET, HEAD and OPTIONS read; everything else (POST, PUT, PATCH, DELETE) writes measurements.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

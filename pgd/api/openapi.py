@@ -524,11 +524,11 @@ def build() -> dict[str, Any]:
                     "type": ["string", "null"],
                     "description": "Pass as `cursor` for the next page; null on the last page.",
                 },
-                "total": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "How many match the filters, on all pages.",
-                },
+                "total": _nullable(
+                    {"type": "integer", "minimum": 0},
+                    "How many match the filters, on all pages: given on the first page "
+                    "(without `cursor`), null on the pages after it.",
+                ),
             },
         },
         "Patient": {

@@ -58,7 +58,10 @@ def create_measurement() -> Response:
         value, taken_at, note = payloads.measurement_input(_json_body())
     except Invalid as exc:
         raise _invalid(exc) from None
-    reading = services.add(principal, principal.id, value, taken_at, note, Source.API)
+    # The triage row of "my patients" follows after the response (pgd.sharing.triage).
+    reading = services.add(
+        principal, principal.id, value, taken_at, note, Source.API, triage_now=False
+    )
     response = _json(payloads.measurement_output(reading), 201)
     response.headers["Location"] = url_for("api.get_measurement", measurement_id=reading.id)
     return response

@@ -41,6 +41,7 @@ __all__ = [
     "RecordCipher",
     "cipher_for",
     "destroy_patient_keys",
+    "forget_cached_keys",
     "init_app",
     "limit_keys_to",
     "permit",
@@ -224,6 +225,7 @@ def _ensure_check(sess: Session, keyring: KeyRing, kek_id: str) -> None:
 def limit_keys_to(principal_id: uuid.UUID) -> None:
     """From now on in this request: own keys, plus what permit() adds, and nothing else."""
     g.pgd_key_scope = (principal_id, set())
+    db.forget_reads()  # nothing read before the scope was set is handed out after it
 
 
 def permit(owner_id: uuid.UUID, category: Category | str) -> None:
@@ -275,6 +277,63 @@ def _check_permitted(owner_id: uuid.UUID, category: str) -> None:
         raise KeyNotPermitted(f"This request may not open the {category} key of that owner.")
 
 
+# -- the worker's cache of unwrapped data keys ----------------------------------------
+# A key opened by one request is kept in this worker's memory for DATA_KEY_CACHE_SECONDS,
+# so the next request skips the lookup and the unwrap. It sits BEHIND the consent door:
+# cipher_for() and preload() check the request's permitted pairs (policy) before they
+# look here, exactly as before they looked in the database. An entry belongs to the key
+# ring it was unwrapped with: a rotation, a retirement or any change of the key file
+# gives a new ring and empties the cache. Crypto-shredding removes the owner's entries.
+# Only keys read from the database are kept; a key made in this transaction is not
+# (its transaction could still roll back).
+
+
+class _WorkerKeys:
+    def __init__(self) -> None:
+        self.ring: KeyRing | None = None
+        self.entries: dict[tuple[uuid.UUID, str], tuple[bytes, float]] = {}
+
+    def get(self, keyring: KeyRing, owner_id: uuid.UUID, category: str) -> bytes | None:
+        if keyring is not self.ring:
+            return None
+        found = self.entries.get((owner_id, category))
+        if found is None:
+            return None
+        if found[1] <= time.monotonic():
+            self.entries.pop((owner_id, category), None)
+            return None
+        return found[0]
+
+    def put(self, keyring: KeyRing, owner_id: uuid.UUID, category: str, dek: bytes) -> None:
+        seconds = float(current_app.config.get("DATA_KEY_CACHE_SECONDS", 0) or 0)
+        if seconds <= 0:
+            return
+        if keyring is not self.ring:  # another ring: nothing unwrapped before may stay
+            self.entries = {}
+            self.ring = keyring
+        self.entries[(owner_id, category)] = (dek, time.monotonic() + seconds)
+
+    def forget_owner(self, owner_id: uuid.UUID) -> None:
+        for key in [k for k in self.entries if k[0] == owner_id]:
+            self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        self.entries = {}
+        self.ring = None
+
+
+def _worker_keys() -> _WorkerKeys:
+    found = current_app.extensions.get("pgd.worker_keys")
+    if found is None:
+        found = current_app.extensions["pgd.worker_keys"] = _WorkerKeys()
+    return found  # type: ignore[no-any-return]
+
+
+def forget_cached_keys() -> None:
+    """Empty this worker's cache of unwrapped data keys (rotation, retirement)."""
+    _worker_keys().clear()
+
+
 def preload(owner_ids: list[uuid.UUID], category: Category) -> dict[uuid.UUID, RecordCipher]:
     """Open many owners' keys of one category with one query per 900 (a list of 2,000
     names, or the triage of 2,000 patients): the same checks as cipher_for, made once.
@@ -289,6 +348,17 @@ def preload(owner_ids: list[uuid.UUID], category: Category) -> dict[uuid.UUID, R
             if owner_id != own and (owner_id, name) not in pairs:
                 raise KeyNotPermitted(f"This request may not open the {name} key of that owner.")
     keyring = ring()
+    worker = _worker_keys()
+    missing = []
+    for owner_id in wanted:
+        dek = worker.get(keyring, owner_id, name)
+        if dek is None:
+            missing.append(owner_id)
+        else:
+            cache[(owner_id, name)] = RecordCipher(
+                dek, owner_id, name, _guard(scope, owner_id, name)
+            )
+    wanted = missing
     conn = db.session().connection()  # Core rows, no ORM: 6,000 keys for one list
     for start in range(0, len(wanted), 900):
         rows = conn.execute(
@@ -299,6 +369,7 @@ def preload(owner_ids: list[uuid.UUID], category: Category) -> dict[uuid.UUID, R
         )
         for owner_id, kek_id, wrapped in rows:
             dek = keyring.unwrap(kek_id, wrapped, owner_id, name)
+            worker.put(keyring, owner_id, name, dek)
             cache[(owner_id, name)] = RecordCipher(
                 dek, owner_id, name, _guard(scope, owner_id, name)
             )
@@ -331,9 +402,16 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
     hit = cache.get((owner_id, category))
     if hit is not None:
         return hit
-    sess = db.session()
     keyring = ring()
+    worker = _worker_keys()
+    dek = worker.get(keyring, owner_id, str(category))
+    if dek is not None:
+        cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
+        cache[(owner_id, category)] = cipher
+        return cipher
+    sess = db.session()
     row = _stored_key(sess, owner_id, str(category))
+    stored = row is not None
     if row is None:
         if not create:
             raise DecryptionError(f"No {category} data key exists for this owner.")
@@ -356,6 +434,8 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
         if row is None:  # cannot happen: the insert above or another one put it there
             raise DecryptionError(f"The {category} data key could not be stored.")
     dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
+    if stored:  # not one made in this transaction: it could still roll back
+        worker.put(keyring, owner_id, str(category), dek)
     cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
     cache[(owner_id, category)] = cipher
     return cipher
@@ -372,7 +452,10 @@ def destroy_patient_keys(owner_id: uuid.UUID) -> int:
         .where(DataKey.owner_id == owner_id)
         .execution_options(synchronize_session=False)
     )
-    # The unwrapped keys live only in this request's cache (g); none outlive a request.
+    # The unwrapped keys: this worker's cache and this request's (g). Another worker may
+    # keep one for at most DATA_KEY_CACHE_SECONDS, with nothing left to open: the rows
+    # go in the same transaction, and the owner can no longer log in or use a key.
+    _worker_keys().forget_owner(owner_id)
     cache: dict[tuple[uuid.UUID, str], RecordCipher] | None = g.get("pgd_ciphers")
     if cache is not None:
         for key in [k for k in cache if k[0] == owner_id]:

@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import stat
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,55 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-RECORD_VERSION = b"\x01"
+# Sealed record layout: version (1 byte) + nonce (12) + AES-GCM ciphertext + tag (16).
+# Version 1 (before issue 13) sealed the plaintext as it was, so a blob's length gave away
+# the length of what it held (weight of 100 kg or more, a glucose moment, a note's length).
+# Version 2 seals a framed plaintext: a 4-byte big-endian length, the plaintext, then zero
+# bytes up to a bucket size (padded_size). The version byte is part of the associated data,
+# so a blob relabelled from one version to the other fails at the tag. Every seal writes
+# version 2; open accepts both, so rows written before stay readable without a migration
+# (each is re-sealed padded the next time it is saved).
+RECORD_VERSION_1 = b"\x01"
+RECORD_VERSION = b"\x02"
 NONCE_BYTES = 12
 KEY_BYTES = 32
 _SEP = b"\x1f"
 _KEY_CHECK_PLAINTEXT = b"pgd master key check v1"
+_LENGTH = struct.Struct(">I")
+_MIN_BLOB = 1 + NONCE_BYTES + 16
+
+# Bucket sizes of the framed plaintext (4-byte length + plaintext + zeros):
+# - PAD_MIN = 16 bytes for the smallest records. A reading is stored in a fixed-size
+#   binary form per kind (pgd.measurements.values.encode: blood pressure 8 bytes, weight
+#   9, glucose 10, whatever the values or the moment), so every reading without a note,
+#   of every kind, seals to one length: 1 + 12 + 16 + 16 = 45 bytes (storage per reading
+#   matters, issue 14: the 128-byte minimum first chosen made it 157).
+# - Texts (seal_text: names, dates, secrets) start at TEXT_MIN = 64 bytes, so a name's
+#   length shows only above 60 bytes.
+# - Above that, the next power of two up to 4096: a note (500 characters at most) or a
+#   goal text gives away only which of a few buckets it falls in, at under 2x the size.
+# - Above 4096 (pending CSV imports, long goals), Padmé (Nikitin et al., "Reducing
+#   metadata leakage from encrypted files and communication with PURBs", PoPETs 2019):
+#   rounded up so that only about log2(log2(n)) bits of the length remain, with at most
+#   12 % overhead, where doubling a 1 MB import would cost 1 MB.
+PAD_MIN = 16
+TEXT_MIN = 64
+PAD_POW2_MAX = 4096
+# The length prefix and the zeros of the smallest bucket, by plaintext length: two list
+# lookups instead of a struct.pack and a slice on the path that seals every reading.
+_SMALL_HEAD = [_LENGTH.pack(n) for n in range(PAD_MIN - 3)]
+_SMALL_PAD = [bytes(PAD_MIN - 4 - n) for n in range(PAD_MIN - 3)]
+
+
+def padded_size(framed: int) -> int:
+    """The bucket size for a framed plaintext of `framed` bytes (length prefix included)."""
+    if framed <= PAD_MIN:
+        return PAD_MIN
+    if framed <= PAD_POW2_MAX:
+        return 1 << (framed - 1).bit_length()
+    exponent = framed.bit_length() - 1  # floor(log2 framed)
+    mask = (1 << (exponent - exponent.bit_length())) - 1
+    return (framed + mask) & ~mask
 
 
 class CryptoError(Exception):
@@ -248,23 +293,49 @@ class RecordCipher:
     def _ad(self, table: str, row_id: UUID) -> bytes:
         return table.encode() + _SEP + row_id.bytes + self._suffix
 
-    def seal(self, table: str, row_id: UUID, plaintext: bytes) -> bytes:
+    def seal(self, table: str, row_id: UUID, plaintext: bytes, *, at_least: int = PAD_MIN) -> bytes:
+        """Seal as version 2: length-prefixed and padded to its bucket (padded_size), at
+        least `at_least` bytes framed."""
         if self._may_seal is not None:
             self._may_seal(table)
+        size = len(plaintext)
+        if size <= PAD_MIN - 4 and at_least <= PAD_MIN:  # every reading: the smallest bucket
+            framed = _SMALL_HEAD[size] + plaintext + _SMALL_PAD[size]
+        else:
+            bucket = padded_size(max(size + 4, at_least))
+            framed = b"".join((_LENGTH.pack(size), plaintext, bytes(bucket - 4 - size)))
         nonce = os.urandom(NONCE_BYTES)
-        return (
-            RECORD_VERSION + nonce + self._aead.encrypt(nonce, plaintext, self._ad(table, row_id))
-        )
+        ad = RECORD_VERSION + table.encode() + _SEP + row_id.bytes + self._suffix
+        return RECORD_VERSION + nonce + self._aead.encrypt(nonce, framed, ad)
 
     def open(self, table: str, row_id: UUID, blob: bytes) -> bytes:
-        if blob[:1] != RECORD_VERSION or len(blob) < 1 + NONCE_BYTES + 16:
-            raise DecryptionError("Unknown or truncated record format.")
-        try:
-            return self._aead.decrypt(blob[1:13], blob[13:], self._ad(table, row_id))
-        except InvalidTag:
-            raise DecryptionError(
-                f"Record {table}/{row_id} does not open with the {self.category} key of its owner."
-            ) from None
+        """Open a version 2 record, or a version 1 record sealed before padding existed."""
+        version = blob[:1]
+        if len(blob) >= _MIN_BLOB:
+            if version == RECORD_VERSION:
+                ad = RECORD_VERSION + table.encode() + _SEP + row_id.bytes + self._suffix
+                try:
+                    framed = self._aead.decrypt(blob[1:13], blob[13:], ad)
+                except InvalidTag:
+                    raise self._refused(table, row_id) from None
+                # Authenticated, so a changed length or padding failed at the tag above;
+                # this check only keeps a sealing bug from turning into a wrong value.
+                if len(framed) >= 4:
+                    size = _LENGTH.unpack_from(framed)[0]
+                    if size <= len(framed) - 4:
+                        return framed[4 : 4 + size]
+                raise DecryptionError(f"Record {table}/{row_id} has a malformed length.")
+            if version == RECORD_VERSION_1:
+                try:
+                    return self._aead.decrypt(blob[1:13], blob[13:], self._ad(table, row_id))
+                except InvalidTag:
+                    raise self._refused(table, row_id) from None
+        raise DecryptionError("Unknown or truncated record format.")
+
+    def _refused(self, table: str, row_id: UUID) -> DecryptionError:
+        return DecryptionError(
+            f"Record {table}/{row_id} does not open with the {self.category} key of its owner."
+        )
 
     def fingerprint(self, data: bytes) -> str:
         """A keyed hash for finding duplicates without revealing the value (hex, 64 chars)."""
@@ -273,7 +344,8 @@ class RecordCipher:
         return hmac.digest(self._fp_key, data, "sha256").hex()  # one C call (OpenSSL)
 
     def seal_text(self, table: str, row_id: UUID, text: str) -> bytes:
-        return self.seal(table, row_id, text.encode("utf-8"))
+        """Seal a text (a name, a date, a secret): at least TEXT_MIN bytes framed."""
+        return self.seal(table, row_id, text.encode("utf-8"), at_least=TEXT_MIN)
 
     def open_text(self, table: str, row_id: UUID, blob: bytes) -> str:
         return self.open(table, row_id, blob).decode("utf-8")
@@ -286,13 +358,26 @@ class RecordCipher:
         """
         decrypt = self._aead.decrypt
         prefix = table.encode() + _SEP
+        prefix2 = RECORD_VERSION + prefix  # version 2 binds its version byte
         suffix = self._suffix
+        length = _LENGTH.unpack_from
         out: list[bytes] = []
         append = out.append
         try:
             for row_id, blob in rows:
-                append(decrypt(blob[1:13], blob[13:], prefix + row_id + suffix))
-        except InvalidTag:
+                version = blob[0]
+                if version == 2:
+                    framed = decrypt(blob[1:13], blob[13:], prefix2 + row_id + suffix)
+                    size = length(framed)[0]
+                    if size > len(framed) - 4:
+                        raise DecryptionError(f"A record in {table} has a malformed length.")
+                    append(framed[4 : 4 + size])
+                elif version == 1:
+                    append(decrypt(blob[1:13], blob[13:], prefix + row_id + suffix))
+                else:
+                    raise DecryptionError(f"A record in {table} has an unknown format.")
+        except (InvalidTag, IndexError, ValueError, struct.error):
+            # ValueError: a nonce cut short; IndexError: an empty blob.
             raise DecryptionError(f"A record in {table} does not open with its key.") from None
         return out
 

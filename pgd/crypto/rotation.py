@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from pgd import db
-from pgd.crypto import _ensure_check, key_file, ring
+from pgd.crypto import _ensure_check, forget_cached_keys, key_file, ring
 from pgd.crypto.core import KeyRing, MasterKeyError
 from pgd.crypto.models import DataKey, MasterKeyCheck
 
@@ -33,6 +33,7 @@ def rotate(app: Flask, *, add_key: bool = True, batch_size: int = 500) -> Rotati
         keyring = keyring.with_new_key()
         keyring.save(path)  # on disk first: a crash now leaves a ring that opens everything
         app.extensions["pgd.keyring"] = keyring
+    forget_cached_keys()  # nothing unwrapped before a rotation outlives it
     _ensure_check(sess, keyring, keyring.current)
     sess.commit()
     done = 0
@@ -78,6 +79,7 @@ def retire(app: Flask, key_id: str) -> None:
         raise MasterKeyError(f"A data key was wrapped by {key_id!r} meanwhile; run again.")
     keyring.save(key_file(app))
     app.extensions["pgd.keyring"] = keyring
+    forget_cached_keys()
     check = sess.get(MasterKeyCheck, key_id)
     if check is not None:
         sess.delete(check)

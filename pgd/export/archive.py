@@ -368,6 +368,7 @@ def _access_log(principal: Principal) -> list[Row]:
                 "profession": profession_label(e.actor_profession),
                 "categories": list(e.categories),
                 "action": e.action,
+                "outcome": e.outcome,
             }
             for e in events
         )

@@ -146,6 +146,11 @@ ACCESS_LOG = (
     ("profession", "beroep", "profession"),
     ("categories", "welke gegevens (zie onder)", "which data (see below)"),
     ("action", "wat de zorgverlener deed (zie onder)", "what they did (see below)"),
+    (
+        "outcome",
+        "allowed: het mocht (u deelde dit); refused: geweigerd, de zorgverlener zag niets",
+        "allowed: permitted (you shared it); refused: refused, the care provider saw nothing",
+    ),
 )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, render_template, request, send_file
+from flask import render_template, request, send_file
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -39,10 +38,8 @@ def index() -> ResponseReturnValue:
     form = ExportForm()
     status = 400 if request.method == "POST" else 200  # stays 400 unless the file goes out
     if form.validate_on_submit():
-        if not throttle.attempt(user.email):
-            abort(429)
-        if passwords.verify(user.password_hash, form.password.data or ""):
-            throttle.succeeded(user.email)
+        checked = throttle.recheck_password(user, form.password.data, what="export")
+        if checked.ok:
             made = archive.build(user, patient_id, base_url=fhir_base_url())
             day = datetime.now(UTC).strftime("%Y-%m-%d")
             response = send_file(
@@ -54,5 +51,6 @@ def index() -> ResponseReturnValue:
             )
             response.headers["Cache-Control"] = "no-store"
             return response
-        form.password.errors = [_("Your password is not right.")]
+        form.password.errors = [throttle.password_text(checked)]
+        status = checked.status
     return render_template("export/index.html", form=form), status

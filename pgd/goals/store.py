@@ -32,6 +32,11 @@ def now_or(now: datetime | None) -> datetime:
 
 
 def load(patient_id: uuid.UUID) -> list[tuple[uuid.UUID, GoalData]]:
+    """Every goal of the patient, oldest first (read once per request until a write)."""
+    return list(db.remembered(("goals", patient_id), lambda: tuple(_read(patient_id))))
+
+
+def _read(patient_id: uuid.UUID) -> list[tuple[uuid.UUID, GoalData]]:
     rows = (
         db.session()
         .execute(

@@ -31,19 +31,16 @@ class Measurement(Base):
     """One reading; values and note sealed together under the patient's key for its kind."""
 
     __tablename__ = "measurements"
-    __table_args__ = (
-        Index("ix_measurements_patient_kind_time", "patient_id", "kind", "taken_at"),
-        Index("ix_measurements_patient_fingerprint", "patient_id", "fingerprint"),
-    )
+    __table_args__ = (Index("ix_measurements_patient_kind_time", "patient_id", "kind", "taken_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     # UTC epoch seconds: sorts and filters on every engine, and reads 15k rows fast.
     taken_at: Mapped[int] = mapped_column(BigInteger)
+    # Values and note; a re-import finds its duplicates by opening the readings of its
+    # period (pgd.measurements.services), so no fingerprint column or index is stored.
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    # Keyed hash of (kind, time, values) under the patient's key: re-imports add no duplicates.
-    fingerprint: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

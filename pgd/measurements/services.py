@@ -13,8 +13,20 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
-import orjson
-from sqlalchemy import String, Table, and_, delete, func, insert, or_, select, type_coerce
+from sqlalchemy import DateTime as _DateTime
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from pgd import crypto, db
@@ -25,6 +37,7 @@ from pgd.sharing.policy import Action, Principal, require
 TABLE = "measurements"
 _TABLE = cast(Table, Measurement.__table__)
 _INSERT_ONE = insert(_TABLE)
+_MARKED_AT_TYPE = _DateTime(timezone=True)
 
 
 class NotFound(LookupError):
@@ -45,8 +58,6 @@ def _cipher(patient_id: uuid.UUID, kind: Kind, *, create: bool = False) -> crypt
 
 def _seal_into(row: Measurement, cipher: crypto.RecordCipher, value: v.Value, note: str) -> None:
     row.payload_sealed = cipher.seal(TABLE, row.id, v.encode(value, note))
-    taken = _aware(row.taken_at)
-    row.fingerprint = cipher.fingerprint(v.fingerprint_material(row.kind, taken, value))
 
 
 class _Ciphers(dict[str, crypto.RecordCipher]):
@@ -80,30 +91,94 @@ def add(
     taken_at: datetime,
     note: str = "",
     source: Source = Source.WEB,
+    *,
+    triage_now: bool = True,
 ) -> v.Reading:
-    """Save one validated reading (one Core INSERT: the API's hot path)."""
+    """Save one validated reading (one Core INSERT: the API's hot path).
+
+    With triage_now=False (the API) the triage row of "my patients" is not rewritten in
+    this transaction: the reading and a mark in triage_stale are written by one statement
+    on PostgreSQL (two on SQLite), and the row is rewritten after the response
+    (pgd.sharing.triage.settle)."""
     kind = v.KIND_OF[type(value)]
     require(principal, patient_id, kind, Action.WRITE)
     row_id = db.new_id()
     epoch = _epoch(taken_at)
     with db.transaction() as sess:
         cipher = _cipher(patient_id, kind, create=True)
-        material = v.fingerprint_material(kind.value, _aware(epoch), value)
-        sess.connection().execute(
-            _INSERT_ONE,
-            {
-                "id": row_id,
-                "patient_id": patient_id,
-                "kind": kind.value,
-                "taken_at": epoch,
-                "payload_sealed": cipher.seal(TABLE, row_id, v.encode(value, note)),
-                "fingerprint": cipher.fingerprint(material),
-                "source": source.value,
-                "created_at": db.utcnow(),
-            },
-        )
-        _refresh_triage(principal, patient_id, kind)
+        now = db.utcnow()
+        row = {
+            "id": row_id,
+            "patient_id": patient_id,
+            "kind": kind.value,
+            "taken_at": epoch,
+            "payload_sealed": cipher.seal(TABLE, row_id, v.encode(value, note)),
+            "source": source.value,
+            "created_at": now,
+        }
+        if triage_now:
+            sess.connection().execute(_INSERT_ONE, row)
+            _refresh_triage(principal, patient_id, kind)
+        else:
+            _insert_marking_triage(sess, row, now)
+    if not triage_now:
+        _triage_after_response(patient_id, kind)
     return v.Reading(row_id, kind, _aware(epoch), value, note, source.value)
+
+
+_MARKING: dict[str, Any] = {}
+
+
+def _insert_marking_triage(sess: Session, row: dict[str, Any], now: datetime) -> None:
+    """The reading and its triage_stale mark: one statement on PostgreSQL (the INSERT in
+    a WITH, its RETURNING feeding the mark's upsert), two on SQLite (no network)."""
+    from pgd.sharing import triage  # pgd.sharing imports this module
+
+    conn = sess.connection()
+    name = conn.dialect.name
+    if name not in _MARKING:
+        mark = triage.mark_stale_statement(name)
+        if name == "postgresql":
+            columns: tuple[str, ...] = (
+                "id",
+                "patient_id",
+                "kind",
+                "taken_at",
+                "payload_sealed",
+                "source",
+                "created_at",
+            )
+            inserted = (
+                insert(_TABLE)
+                .values({c: bindparam(c, type_=_TABLE.c[c].type) for c in columns})
+                .returning(_TABLE.c.patient_id, _TABLE.c.kind)
+                .cte("inserted")
+            )
+            _MARKING[name] = mark.from_select(
+                ["patient_id", "category", "marked_at"],
+                select(
+                    inserted.c.patient_id,
+                    inserted.c.kind,
+                    bindparam("marked_at", type_=_MARKED_AT_TYPE),
+                ).select_from(inserted),
+            )
+        else:
+            _MARKING[name] = mark
+    statement = _MARKING[name]
+    if name == "postgresql":
+        conn.execute(statement, {**row, "marked_at": now})
+    else:
+        conn.execute(_INSERT_ONE, row)
+        conn.execute(
+            statement,
+            {"patient_id": row["patient_id"], "category": row["kind"], "marked_at": now},
+        )
+
+
+def _triage_after_response(patient_id: uuid.UUID, kind: Kind) -> None:
+    from pgd.sharing import triage  # pgd.sharing imports this module
+
+    triage.refresh_after_response(patient_id, kind)
 
 
 def _insert_many(sess: Session, rows: Sequence[dict[str, object]]) -> None:
@@ -136,6 +211,41 @@ def _insert_many(sess: Session, rows: Sequence[dict[str, object]]) -> None:
     conn.exec_driver_sql(str(compiled), params)
 
 
+def _saved_keys(
+    patient_id: uuid.UUID, kinds: set[Kind], moments: Sequence[datetime]
+) -> set[tuple[str, int, Any]]:
+    """(kind, UTC second, value) of the saved readings of these kinds between the first
+    and the last of these moments: what makes a new reading a duplicate (its note does
+    not). Opened with the patient's keys: no stored fingerprint to compare, so no extra
+    column and index per reading (issue 14)."""
+    if not kinds or not moments:
+        return set()
+    epochs = [_epoch(m) for m in moments]
+    conn = db.session().connection()
+    raw_ids = conn.dialect.name == "sqlite"
+    id_column = type_coerce(Measurement.id, String) if raw_ids else Measurement.id
+    rows = conn.execute(
+        select(Measurement.kind, Measurement.taken_at, id_column, Measurement.payload_sealed).where(
+            Measurement.patient_id == patient_id,
+            Measurement.kind.in_([k.value for k in kinds]),
+            Measurement.taken_at >= min(epochs),
+            Measurement.taken_at <= max(epochs),
+        )
+    ).all()
+    by_kind: dict[str, list[Any]] = {}
+    for row in rows:
+        by_kind.setdefault(row[0], []).append(row)
+    found: set[tuple[str, int, Any]] = set()
+    for name, kind_rows in by_kind.items():
+        opened = _cipher(patient_id, Kind(name)).open_many(
+            TABLE,
+            [(bytes.fromhex(r[2]) if raw_ids else r[2].bytes, r[3]) for r in kind_rows],
+        )
+        for row, payload in zip(kind_rows, opened, strict=True):
+            found.add((name, row[1], v.decode(name, payload)[0]))
+    return found
+
+
 @dataclass(frozen=True)
 class AddManyResult:
     added: int
@@ -156,29 +266,17 @@ def add_many(
     with db.transaction() as sess:
         # A fixed order: two imports making the same new keys cannot wait on each other.
         ciphers = {kind: _cipher(patient_id, kind, create=True) for kind in sorted(kinds)}
-        seen: set[str] = (
-            set(
-                sess.scalars(
-                    select(Measurement.fingerprint).where(
-                        Measurement.patient_id == patient_id,
-                        Measurement.kind.in_([k.value for k in kinds]),
-                    )
-                )
-            )
-            if kinds
-            else set()
-        )
+        seen = _saved_keys(patient_id, kinds, [taken_at for _, taken_at, _ in items])
         rows: list[dict[str, object]] = []
         now = db.utcnow()
         for value, taken_at, note in items:
             kind = v.KIND_OF[type(value)]
-            cipher = ciphers[kind]
             epoch = _epoch(taken_at)
-            fp = cipher.fingerprint(v.fingerprint_material(kind.value, _aware(epoch), value))
-            if fp in seen:
+            key = (kind.value, epoch, value)
+            if key in seen:
                 duplicates += 1
                 continue
-            seen.add(fp)
+            seen.add(key)
             row_id = db.new_id()
             rows.append(
                 {
@@ -186,8 +284,7 @@ def add_many(
                     "patient_id": patient_id,
                     "kind": kind.value,
                     "taken_at": epoch,
-                    "payload_sealed": cipher.seal(TABLE, row_id, v.encode(value, note)),
-                    "fingerprint": fp,
+                    "payload_sealed": ciphers[kind].seal(TABLE, row_id, v.encode(value, note)),
                     "source": source.value,
                     "created_at": now,
                 }
@@ -221,35 +318,18 @@ def duplicates(
     kinds = {v.KIND_OF[type(value)] for value, _, _ in items}
     for kind in kinds:
         require(principal, patient_id, kind, Action.READ)
-    known: dict[str, set[str]] = {}
-    if kinds:
-        rows = db.session().execute(
-            select(Measurement.kind, Measurement.fingerprint).where(
-                Measurement.patient_id == patient_id,
-                Measurement.kind.in_([k.value for k in kinds]),
-            )
-        )
-        for kind_value, fingerprint in rows:
-            known.setdefault(kind_value, set()).add(fingerprint)
-    # A kind without saved readings may not have a data key yet: nothing to compare there.
-    ciphers = {kind: _cipher(patient_id, Kind(kind)) for kind in known}
-    # Within the list, the values themselves compare (frozen dataclasses): no hashing of
-    # 100,000 rows for a patient who has none of them yet.
+    known = _saved_keys(patient_id, kinds, [taken_at for _, taken_at, _ in items])
     seen: set[tuple[int, v.Value]] = set()
     in_record = in_list = 0
     for value, taken_at, _note in items:
-        name = v.KIND_OF[type(value)].value
-        if name in known:
-            # The same material add_many hashes (whole seconds, UTC).
-            material = v.fingerprint_material(name, _aware(_epoch(taken_at)), value)
-            if ciphers[name].fingerprint(material) in known[name]:
-                in_record += 1
-                continue
-        key = (int(taken_at.timestamp()), value)
-        if key in seen:
+        epoch = _epoch(taken_at)
+        if (v.KIND_OF[type(value)].value, epoch, value) in known:
+            in_record += 1
+            continue
+        if (epoch, value) in seen:
             in_list += 1
         else:
-            seen.add(key)
+            seen.add((epoch, value))
     return Duplicates(in_record, in_list)
 
 
@@ -259,8 +339,8 @@ def same_readings(
     items: Sequence[tuple[v.Value, datetime]],
     exclude: uuid.UUID | None = None,
 ) -> list[v.Reading | None]:
-    """For each new reading, a saved one that is the same (v.fingerprint_material: kind,
-    values and time) within the same minute, or None; ``exclude`` is the reading being
+    """For each new reading, a saved one that is the same (kind and values, its note
+    aside) within the same minute, or None; ``exclude`` is the reading being
     changed. The forms warn with it before saving a reading twice."""
     if not items:
         return []
@@ -288,7 +368,6 @@ def same_readings(
                 Measurement.taken_at,
                 Measurement.source,
                 Measurement.payload_sealed,
-                Measurement.fingerprint,
             )
             .where(*where)
             .order_by(Measurement.taken_at, Measurement.id)
@@ -298,9 +377,9 @@ def same_readings(
     ciphers = _Ciphers(patient_id)
 
     def repeats(row: Any, name: str, value: v.Value) -> bool:
-        """The saved row holds this value: its fingerprint, with the row's own second."""
-        material = v.fingerprint_material(name, _aware(row.taken_at), value)
-        return ciphers[name].fingerprint(material) == row.fingerprint
+        """The saved row holds this value (its note aside)."""
+        payload = ciphers[name].open(TABLE, row.id, row.payload_sealed)
+        return v.decode(name, payload)[0] == value
 
     found: list[v.Reading | None] = []
     for (value, _when), minute in zip(items, minutes, strict=True):
@@ -385,7 +464,9 @@ def remove(principal: Principal, patient_id: uuid.UUID, reading_id: uuid.UUID) -
 class Page:
     readings: list[v.Reading]
     next_cursor: str | None
-    total: int
+    # How many readings the whole list holds: counted for the first page only (None on
+    # the pages after it), so paging through five years does not count them every time.
+    total: int | None
 
 
 def _encode_cursor(taken_at: int, row_id: uuid.UUID) -> str:
@@ -414,36 +495,39 @@ def page(
     cursor: str | None = None,
     limit: int = 25,
 ) -> Page:
-    """Newest first, keyset-paged, so years of data page as fast as the first week."""
+    """Newest first, keyset-paged, so years of data page as fast as the first week.
+
+    Each kind is read in the order of the (patient, kind, time) index, at most one page
+    of it, and the kinds are merged in one statement: a page reads about limit rows per
+    kind, not the patient's whole history. The total is counted on the first page only."""
     for kind in kinds:
         start = require(principal, patient_id, kind, Action.READ).clamp(start)
     sess = db.session()
-    where = [Measurement.patient_id == patient_id, Measurement.kind.in_([k.value for k in kinds])]
+    where = [Measurement.patient_id == patient_id]
     if start is not None:
         where.append(Measurement.taken_at >= _epoch(start))
     if end is not None:
         where.append(Measurement.taken_at < _epoch(end))
-    total = sess.scalar(select(func.count()).select_from(Measurement).where(*where)) or 0
+    kind_values = [k.value for k in kinds]
+    total: int | None = None
     after = _decode_cursor(cursor) if cursor else None
-    if after is not None:
+    if after is None:
+        total = (
+            sess.scalar(
+                select(func.count())
+                .select_from(Measurement)
+                .where(*where, Measurement.kind.in_(kind_values))
+            )
+            or 0
+        )
+    else:
         where.append(
             or_(
                 Measurement.taken_at < after[0],
                 and_(Measurement.taken_at == after[0], Measurement.id < after[1]),
             )
         )
-    rows = sess.execute(
-        select(
-            Measurement.id,
-            Measurement.kind,
-            Measurement.taken_at,
-            Measurement.source,
-            Measurement.payload_sealed,
-        )
-        .where(*where)
-        .order_by(Measurement.taken_at.desc(), Measurement.id.desc())
-        .limit(limit + 1)
-    ).all()
+    rows = sess.execute(_newest_first(where, kind_values, limit + 1)).all()
     ciphers = _Ciphers(patient_id)
     readings = [
         _reading(
@@ -458,6 +542,36 @@ def page(
     more = len(rows) > limit
     next_cursor = _encode_cursor(rows[limit - 1].taken_at, rows[limit - 1].id) if more else None
     return Page(readings, next_cursor, total)
+
+
+def _newest_first(where: list[Any], kinds: list[str], limit: int) -> Any:
+    """The newest `limit` rows of these kinds: per kind an index-ordered, limited scan,
+    merged (UNION ALL) and cut to `limit` again."""
+    columns = (
+        Measurement.id,
+        Measurement.kind,
+        Measurement.taken_at,
+        Measurement.source,
+        Measurement.payload_sealed,
+    )
+    newest = (Measurement.taken_at.desc(), Measurement.id.desc())
+    if len(kinds) == 1:
+        return (
+            select(*columns)
+            .where(*where, Measurement.kind == kinds[0])
+            .order_by(*newest)
+            .limit(limit)
+        )
+    parts = [
+        select(*columns)
+        .where(*where, Measurement.kind == kind)
+        .order_by(*newest)
+        .limit(limit)
+        .subquery()
+        for kind in kinds
+    ]
+    merged = union_all(*(select(*part.c) for part in parts)).subquery()
+    return select(*merged.c).order_by(merged.c.taken_at.desc(), merged.c.id.desc()).limit(limit)
 
 
 @dataclass(frozen=True)
@@ -514,13 +628,10 @@ def series(
         pairs = ((bytes.fromhex(r[1]), r[2]) for r in rows)  # type: ignore[arg-type]
     else:
         pairs = ((r[1].bytes, r[2]) for r in rows)  # type: ignore[attr-defined]
-    payloads = cipher.open_many(TABLE, pairs)
-    parsed = orjson.loads(b"[" + b",".join(payloads) + b"]")
-    out: dict[str, np.ndarray] = {}
-    for name, key in columns:
-        out[name] = np.array([d.get(key, np.nan) for d in parsed], dtype=float)
+    parsed = v.columns(kind, cipher.open_many(TABLE, pairs))
+    out: dict[str, np.ndarray] = {name: parsed[key] for name, key in columns}
     if kind == Kind.GLUCOSE:
-        out["moment"] = np.array([d.get("m", "other") for d in parsed], dtype=object)
+        out["moment"] = parsed["m"]
     epoch = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     return Series(kind, epoch, out)
 

@@ -54,6 +54,13 @@ class AgreedEntry:
 
 
 def _entries(patient_id: uuid.UUID, limit: int | None) -> list[AgreedEntry]:
+    """The agreed targets, newest first (read once per request: pgd.db.remembered)."""
+    return list(
+        db.remembered(("agreed_targets", patient_id, limit), lambda: _read(patient_id, limit))
+    )
+
+
+def _read(patient_id: uuid.UUID, limit: int | None) -> tuple[AgreedEntry, ...]:
     from pgd.accounts.labels import profession_short  # accounts imports measurements
 
     query = (
@@ -66,7 +73,7 @@ def _entries(patient_id: uuid.UUID, limit: int | None) -> list[AgreedEntry]:
     )
     rows = db.session().execute(query if limit is None else query.limit(limit)).all()
     if not rows:
-        return []
+        return ()
     cipher = crypto.cipher_for(patient_id, crypto.Category.BLOOD_PRESSURE)
     found = []
     for row in rows:
@@ -81,7 +88,7 @@ def _entries(patient_id: uuid.UUID, limit: int | None) -> list[AgreedEntry]:
         at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         mark = f"{data['name']}|{data['profession']}"
         found.append(AgreedEntry(data["s"], data["d"], agreement, at, mark))
-    return found
+    return tuple(found)
 
 
 def agreed_blood_pressure(

@@ -93,12 +93,21 @@ def _view(principal: Principal, row: MeasuringWeek) -> Week:
 
 
 def _open_rows(patient_id: uuid.UUID) -> list[MeasuringWeek]:
-    """Weeks and requests not stopped, newest first."""
+    """Weeks and requests not stopped, newest first (read once per request until a write:
+    pgd.db.remembered; a start or stop reads them again after its lock)."""
     return list(
-        db.session().scalars(
-            select(MeasuringWeek)
-            .where(MeasuringWeek.patient_id == patient_id, MeasuringWeek.cancelled_at.is_(None))
-            .order_by(MeasuringWeek.created_at.desc())
+        db.remembered(
+            ("measuring_weeks", patient_id),
+            lambda: tuple(
+                db.session().scalars(
+                    select(MeasuringWeek)
+                    .where(
+                        MeasuringWeek.patient_id == patient_id,
+                        MeasuringWeek.cancelled_at.is_(None),
+                    )
+                    .order_by(MeasuringWeek.created_at.desc())
+                )
+            ),
         )
     )
 

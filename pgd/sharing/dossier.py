@@ -112,7 +112,8 @@ def my_patients(
     principal: Principal, cursor: str | None = None, page_size: int | None = None
 ) -> PatientPage:
     """Everyone with an active grant to this clinician, most recently shared first, a page
-    at a time (page_size None: PAGE_SIZE, looked up now so it can be changed)."""
+    at a time (page_size None: PAGE_SIZE, looked up now so it can be changed). Logs one
+    read of the profile (name, date of birth) per patient listed."""
     _clinician(principal)
     size = PAGE_SIZE if page_size is None else page_size
     grants = policy.patients_of(principal, limit=size + 1, after=parse_cursor(cursor))
@@ -132,6 +133,15 @@ def my_patients(
         )
         for g in grants
     ]
+    if rows:  # every name and date of birth shown is a read of that patient's profile
+        with db.transaction():
+            access_log.append_many(
+                actor_of(principal),
+                [(r.patient_id, [policy.IDENTIFICATION]) for r in rows],
+                ReadAction.WORKLIST,
+                address(),
+                grants={g.patient_id: g.id for g in grants},
+            )
     return PatientPage(
         rows, policy.count_patients_of(principal), _cursor(grants[-1]) if more else None
     )
@@ -143,6 +153,8 @@ def actor_of(principal: Principal) -> Actor:
         principal.id,
         accounts.profile_of(principal.id).name,
         details.profession if details else "",
+        details.practice if details else None,
+        details.agb_code if details else None,
     )
 
 

@@ -87,9 +87,18 @@ def visit_sentence(visit: Any) -> str:
         "mark_discussed": _("%(who)s marked a question of yours as discussed %(when)s"),
         "propose_goal": _("%(who)s proposed a goal to you %(when)s"),
     }
-    if visit.action in writes:
+    measured = [c for c in visit.categories if c != "profile"]
+    if visit.action == "refused":
+        text = _(
+            "%(who)s tried to open your data %(when)s. You do not share this with them, "
+            "so they saw nothing."
+        )
+    elif visit.action in writes:
         text = writes[visit.action]
+    elif visit.action == "view_worklist" and not measured:
+        text = _("%(who)s saw your name and date of birth in the list of patients %(when)s")
     elif visit.action == "view_worklist":
+        what = categories(measured)
         text = _("%(who)s saw how your %(what)s is going in the list of patients %(when)s")
     elif visit.action == "api_read":
         text = _("%(who)s read your %(what)s through the practice system %(when)s")

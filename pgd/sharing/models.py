@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pgd.db import Base, new_id, utcnow
@@ -78,6 +87,20 @@ class Triage(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class TriageStale(Base):
+    """A reading saved without rewriting its triage row at once (the API's hot path): the
+    row is rewritten after the response, or by the next view of "my patients", whichever
+    comes first (pgd.sharing.triage.settle). Nothing sealed: which category, and when."""
+
+    __tablename__ = "triage_stale"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ShareCode(Base):
     """A one-time code a clinician shows at the consult; only its keyed hash is stored."""
 
@@ -93,31 +116,60 @@ class ShareCode(Base):
 
 
 class AccessEvent(Base):
-    """One clinician read of patient data (NEN 7513). Append-only and hash-chained.
+    """One clinician read or write of patient data, or a refused try (NEN 7513).
+    Append-only and chained per patient (pgd.sharing.access_log).
 
-    No foreign keys: an event outlives a revoked grant and a deleted account.
+    No foreign keys: an event outlives a revoked grant and a deleted account. The natural
+    key is (patient_id, seq): one chain per patient, nothing that crosses patients.
     """
 
     __tablename__ = "access_events"
-    __table_args__ = (Index("ix_access_events_patient_seq", "patient_id", "seq"),)
+    __table_args__ = (
+        Index("uq_access_events_patient_seq", "patient_id", "seq", unique=True),
+        Index("ix_access_events_chain_seq", "chain", "seq"),  # the legacy chain in order
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Chain 1 (legacy, before migration 0016): one global SHA-256 chain, seq global.
+    # Chain 2: a keyed (HMAC) chain per patient, seq counts per patient.
+    chain: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    seq: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[uuid.UUID] = mapped_column()
     actor_name: Mapped[str] = mapped_column(String(200))
     actor_profession: Mapped[str] = mapped_column(String(32))
+    # The clinician's organisation at the time (practice name and AGB code).
+    actor_practice: Mapped[str | None] = mapped_column(String(200))
+    actor_agb_code: Mapped[str | None] = mapped_column(String(8))
     patient_id: Mapped[uuid.UUID] = mapped_column()
     categories: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(32))
+    # "allowed", or "refused" (the consent door said no; nothing was shown).
+    outcome: Mapped[str] = mapped_column(String(16), server_default="allowed")
+    # "web", "api" or "fhir"; the API key used (api and fhir); the grant relied on.
+    channel: Mapped[str | None] = mapped_column(String(8))
+    key_id: Mapped[uuid.UUID | None] = mapped_column()
+    grant_id: Mapped[uuid.UUID | None] = mapped_column()
     address: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class PatientLogHead(Base):
+    """The lock row of one patient's chain: writers for that patient update it first, so
+    they append one at a time, and it names the chain's last event, so removing the
+    newest event is detected too. Writers for other patients never wait for it."""
+
+    __tablename__ = "access_log_heads"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class AccessLogHead(Base):
-    """The lock row of the chain: writers update it first, so they append one at a time,
-    and it names the last event, so removing the newest event is detected too."""
+    """The head of the legacy chain (events before migration 0016), kept to verify it:
+    it names the last legacy event. Nothing writes it any more."""
 
     __tablename__ = "access_log_head"
 

@@ -158,6 +158,7 @@ def forget_grants() -> None:
     long response, such as a streamed FHIR Bundle, asks for every part)."""
     if has_app_context():
         g.pop("pgd_grants", None)
+        db.forget_reads()  # what was read under the old answer is read again too
 
 
 def active_grant(
@@ -257,7 +258,8 @@ def require(
 
 def log_refusal(principal: Principal | None, **asked: Any) -> None:
     """One security-log line for a refused access (the 404 of the consent door): who
-    asked for what. Once per request; the error handlers of pgd.web and pgd.fhir call
+    asked for what; for a clinician and a patient that exists, also an access-log event
+    with outcome "refused" (pgd.sharing.access_log.record_refusal). Once per request; the error handlers of pgd.web and pgd.fhir call
     it for a NotShared raised outside require(), and find it already done otherwise."""
     from pgd import security_log  # imported late: keeps this module free of app wiring
 
@@ -272,6 +274,15 @@ def log_refusal(principal: Principal | None, **asked: Any) -> None:
         fields["user_id"] = principal.id
         fields["role"] = principal.role
     security_log.event(security_log.Events.ACCESS_REFUSED, **fields)
+    if "patient_id" in asked and principal is not None:
+        from pgd.sharing import access_log  # the patient sees the refused try (NEN 7513)
+
+        access_log.record_refusal(
+            principal,
+            asked["patient_id"],
+            asked.get("category", IDENTIFICATION),
+            str(asked.get("action", Action.READ)),
+        )
 
 
 def permit_reads(

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 import orjson
+from flask import g
 from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -191,6 +192,115 @@ def refresh(
             updated_at=db.utcnow(),
         )
     )
+
+
+# -- readings saved without their triage (the API's hot path) ---------------------------
+# An API create saves the reading and marks (patient, category) in triage_stale in the
+# same statement, and answers. The row is rewritten afterwards, outside the request's
+# time: after the response by the worker that saved it (at most once per
+# REFRESH_AFTER_SECONDS per pair and worker: a meter app sending a day of readings costs
+# one rewrite, not one a reading), and before "my patients" reads triage rows, for the
+# pairs still marked (settle). Both rewrite as the owner: it is the remaining work of the
+# patient's own write, as refresh() does for a care provider's agreed target; a care
+# provider reads the row only through the policy, as always.
+
+REFRESH_AFTER_SECONDS = 2.0
+_refreshed: dict[tuple[uuid.UUID, str], float] = {}
+_refreshed_lock = threading.Lock()
+
+
+def mark_stale_statement(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT of one triage_stale row (parameters patient_id, category,
+    marked_at); PostgreSQL callers can put it behind their own INSERT in one statement."""
+    from pgd.sharing.models import TriageStale
+
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(TriageStale)
+    return stmt.on_conflict_do_update(
+        index_elements=["patient_id", "category"], set_={"marked_at": stmt.excluded.marked_at}
+    )
+
+
+def refresh_after_response(patient_id: uuid.UUID, kind: Kind | str) -> None:
+    """Rewrite this pair's triage row once the response has gone out (this worker)."""
+    from flask import after_this_request, current_app
+
+    pair = (patient_id, Kind(kind).value)
+    pending: set[tuple[uuid.UUID, str]] | None = g.get("pgd_triage_after")
+    if pending is not None:
+        pending.add(pair)
+        return
+    pending = g.pgd_triage_after = {pair}
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    @after_this_request
+    def _later(response: Any) -> Any:
+        response.call_on_close(lambda: _refresh_pairs(app, sorted(pending), coalesce=True))
+        return response
+
+
+def _refresh_pairs(app: Any, pairs: Sequence[tuple[uuid.UUID, str]], *, coalesce: bool) -> None:
+    now = time.monotonic()
+    for patient_id, category in pairs:
+        if coalesce:
+            with _refreshed_lock:
+                last = _refreshed.get((patient_id, category))
+                if last is not None and now - last < REFRESH_AFTER_SECONDS:
+                    continue  # stays marked: the next view of "my patients" rewrites it
+                _refreshed[(patient_id, category)] = now
+                if len(_refreshed) > 10_000:
+                    _refreshed.clear()
+        with app.app_context():  # its own session and key scope: the owner's work
+            try:
+                _refresh_marked(patient_id, category)
+            except Exception:  # the mark stays; "my patients" rewrites it when read
+                import logging
+
+                logging.getLogger(__name__).exception("triage rewrite after a save failed")
+
+
+def _refresh_marked(patient_id: uuid.UUID, category: str) -> None:
+    from sqlalchemy import delete
+
+    from pgd.sharing.models import TriageStale
+
+    with db.transaction() as sess:
+        marked = sess.scalar(
+            select(TriageStale.marked_at).where(
+                TriageStale.patient_id == patient_id, TriageStale.category == category
+            )
+        )
+        if marked is None:
+            return  # rewritten meanwhile by another worker or a view of the list
+        refresh(_Owner(patient_id), patient_id, category)
+        sess.execute(
+            delete(TriageStale).where(
+                TriageStale.patient_id == patient_id,
+                TriageStale.category == category,
+                TriageStale.marked_at <= marked,  # a reading saved meanwhile marks again
+            )
+        )
+
+
+def settle(principal: Principal, grants: Sequence[ActiveGrant]) -> int:
+    """Rewrite the still-marked triage rows of these patients before the list reads them
+    (usually none: the saving worker did it). Returns how many were rewritten."""
+    from flask import current_app
+
+    from pgd.sharing.models import TriageStale
+
+    query = select(TriageStale.patient_id, TriageStale.category)
+    if len(grants) > 900:
+        mine = select(Grant.patient_id).where(
+            Grant.clinician_id == principal.id, Grant.revoked_at.is_(None)
+        )
+        query = query.where(TriageStale.patient_id.in_(mine))
+    else:
+        query = query.where(TriageStale.patient_id.in_([gr.patient_id for gr in grants]))
+    pairs = [(r.patient_id, r.category) for r in db.session().execute(query)]
+    if pairs:
+        _refresh_pairs(current_app._get_current_object(), pairs, coalesce=False)  # type: ignore[attr-defined]
+    return len(pairs)
 
 
 # -- the clinician's side --------------------------------------------------------------

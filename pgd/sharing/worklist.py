@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from pgd import db
 from pgd.accounts import services as accounts
 from pgd.accounts.models import Role
 from pgd.measurements.validation import LOCAL
@@ -119,6 +120,8 @@ def my_patients(
     size = PAGE_SIZE if page_size is None else page_size
     now = now or datetime.now(UTC)
     grants = _newest_per_patient(policy.patients_of(principal))
+    if triage.settle(principal, grants):
+        db.session().commit()  # end this read's snapshot (SQLite): read the rows rewritten
     pages = max(1, math.ceil(len(grants) / size))
     page = min(max(1, page), pages)
     cut = slice((page - 1) * size, page * size)
@@ -158,14 +161,23 @@ def my_patients(
                 week,
             )
         )
-    _log(principal, [(r.patient_id, shown[r.patient_id]) for r in rows if shown[r.patient_id]])
+    _log(
+        principal,
+        [(r.patient_id, [policy.IDENTIFICATION, *shown[r.patient_id]]) for r in rows],
+        {g.patient_id: g.id for g in chosen},
+    )
     return Worklist(rows, len(grants), sort, page, pages)
 
 
-def _log(principal: Principal, reads: list[tuple[uuid.UUID, list[str]]]) -> None:
-    """The list shows, per patient on the page, the triage of their shared measured
-    categories (flags, last reading, measuring week): one read event per patient shown,
-    for those categories. Names alone are no read (as before)."""
+def _log(
+    principal: Principal,
+    reads: list[tuple[uuid.UUID, list[str]]],
+    grants: dict[uuid.UUID, uuid.UUID],
+) -> None:
+    """The list shows, per patient on the page, their name and date of birth (category
+    profile) and the triage of their shared measured categories (flags, last reading,
+    measuring week): one read event per patient shown, for those categories, with the
+    grant that lists them."""
     from pgd import db
     from pgd.sharing import access_log, dossier
 
@@ -173,5 +185,9 @@ def _log(principal: Principal, reads: list[tuple[uuid.UUID, list[str]]]) -> None
         return
     with db.transaction():
         access_log.append_many(
-            dossier.actor_of(principal), reads, access_log.ReadAction.WORKLIST, dossier.address()
+            dossier.actor_of(principal),
+            reads,
+            access_log.ReadAction.WORKLIST,
+            dossier.address(),
+            grants=grants,
         )

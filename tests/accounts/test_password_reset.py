@@ -264,7 +264,7 @@ def test_send_password_link_command(mail_app: Flask, smtp: SmtpInbox) -> None:
 def test_registration_with_a_taken_address_answers_the_same_and_mails_the_owner(
     mail_app: Flask, smtp: SmtpInbox
 ) -> None:
-    _patient(mail_app)
+    _patient(mail_app)  # no language chosen: the owner hears it in Dutch, the site's own
     form = {
         "name": "Iemand Anders",
         "birth_date": "",
@@ -278,9 +278,20 @@ def test_registration_with_a_taken_address_answers_the_same_and_mails_the_owner(
         new.headers["Location"],
     )
     assert "already" not in taken.get_data(as_text=True)
-    [message] = smtp.wait(1)
-    assert message["To"] == "jansje@example.nl"
-    assert "tried to create a new PGD account" in smtp.body() or "nieuw" in smtp.body()
+    messages = smtp.wait(2)
+    [owner] = [m for m in messages if m["To"] == "jansje@example.nl"]
+    [newcomer] = [m for m in messages if m["To"] == "nieuw@example.nl"]
+    # The owner's notice, in the owner's language (not the visitor's English), and only it.
+    assert owner["Subject"] == "Iemand probeerde een PGD-account te maken met uw e-mailadres"
+    notice = str(owner.get_content())
+    assert (
+        "Iemand probeerde een nieuw PGD-account te maken met uw e-mailadres. U heeft al een "
+        "account. Er is dus niets veranderd." in notice
+    )
+    assert "/register/confirm/" not in notice
+    # The new address got the confirmation link instead, in the page's language.
+    assert newcomer["Subject"] == "Confirm your e-mail address for PGD"
+    assert "/register/confirm/" in str(newcomer.get_content())
     assert count_rows(mail_app, "users") == 2  # jansje and nieuw, nothing else
     # The owner's password is untouched.
     assert login(_english(mail_app), "jansje@example.nl", PASSWORD).status_code == 302

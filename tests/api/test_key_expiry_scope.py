@@ -222,9 +222,25 @@ def test_a_write_only_key_cannot_read(app: Flask, create_patient: Callable[..., 
 # -- making a key -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("password", ["", "dit is niet mijn wachtwoord"])
+FILL_IN = "Fill in your password."
+NOT_RIGHT = "Your password is not right."
+
+
+@pytest.mark.parametrize(
+    ("password", "message", "not_message", "logged"),
+    [
+        ("", FILL_IN, NOT_RIGHT, False),  # the form's own check: no password checked
+        ("dit is niet mijn wachtwoord", NOT_RIGHT, FILL_IN, True),
+    ],
+)
 def test_making_a_key_needs_the_right_password(
-    app: Flask, patient_client: FlaskClient, seclog: io.StringIO, password: str
+    app: Flask,
+    patient_client: FlaskClient,
+    seclog: io.StringIO,
+    password: str,
+    message: str,
+    not_message: str,
+    logged: bool,
 ) -> None:
     made = post_form(
         patient_client, PAGE, {"name": "Meter", "scope": ["read", "write"], "password": password}
@@ -232,9 +248,13 @@ def test_making_a_key_needs_the_right_password(
     assert made.status_code == 400
     page = made.get_data(as_text=True)
     assert not TOKEN.search(page)
-    assert "Fill in your password" in page or "Your password is not right" in page
+    assert message in page
+    assert not_message not in page
     assert count_rows(app, "api_tokens") == 0
-    assert password == "" or _events(seclog, Events.API_KEY_CREATED)[0]["outcome"] == "failure"
+    refused = [
+        (line["outcome"], line.get("reason")) for line in _events(seclog, Events.API_KEY_CREATED)
+    ]
+    assert refused == ([("failure", "password")] if logged else [])
 
 
 def test_making_a_key_needs_a_scope(app: Flask, patient_client: FlaskClient) -> None:

@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser.served import SERVED
+
 if TYPE_CHECKING:
     from flask import Flask
     from playwright.sync_api import Browser, Locator, Page
+
+    from tests.conftest import SmtpInbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,9 +63,12 @@ def serve(instance: Path, **config: object) -> Iterator[tuple[str, Flask]]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="pgd-live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    SERVED[url] = app
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app
+        yield url, app
     finally:
+        SERVED.pop(url, None)
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
@@ -79,10 +86,38 @@ REGISTER_LABELS = {
     "en": ("Your name", "E-mail address", "Password", "Password again", "Create an account"),
     "nl": ("Uw naam", "E-mailadres", "Wachtwoord", "Wachtwoord nog een keer", "Account aanmaken"),
 }
+CONFIRM_LABELS = {
+    "en": ("Your password", "Confirm and log in"),
+    "nl": ("Uw wachtwoord", "Bevestigen en inloggen"),
+}
 
 
-def register(page: Page, base: str, email: str, name: str, password: str, lang: str) -> None:
-    """Make a patient account through the form, as a person would; ends on the home page."""
+def confirm_from_mail(
+    page: Page, base: str, email: str, password: str, lang: str, inbox: SmtpInbox | None = None
+) -> None:
+    """Open the link from the registration e-mail and type the password: logged in."""
+    from tests.conftest import mailed_link
+
+    link = mailed_link(SERVED[base], email, "confirm", inbox)
+    assert link.startswith(base + "/register/confirm/"), link
+    password_label, button = CONFIRM_LABELS[lang]
+    page.goto(link)
+    page.get_by_label(password_label, exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name=button).click()
+    page.wait_for_url(base + "/home")
+
+
+def register(
+    page: Page,
+    base: str,
+    email: str,
+    name: str,
+    password: str,
+    lang: str,
+    inbox: SmtpInbox | None = None,
+) -> None:
+    """Make a patient account through the form, as a person would, and confirm it from
+    the e-mail (`inbox` when the app sends to a test SMTP server); ends on the home page."""
     name_label, email_label, password_label, again_label, button = REGISTER_LABELS[lang]
     page.goto(base + "/register")
     page.get_by_label(name_label, exact=True).fill(name)
@@ -90,7 +125,8 @@ def register(page: Page, base: str, email: str, name: str, password: str, lang: 
     page.get_by_label(password_label, exact=True).fill(password)
     page.get_by_label(again_label, exact=True).fill(password)
     page.get_by_role("main").get_by_role("button", name=button).click()
-    page.wait_for_url(base + "/home")
+    page.wait_for_url(base + "/register/sent")
+    confirm_from_mail(page, base, email, password, lang, inbox)
 
 
 def follow(page: Page, link: Locator) -> str:

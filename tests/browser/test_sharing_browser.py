@@ -122,12 +122,15 @@ def test_grant_open_revoke_and_the_next_request_is_refused(
 
         # The patient reads who looked, in plain language.
         follow(patient, patient.get_by_role("link", name="Wie keek er mee").first)
-        # Two lines: the POH's list showed how her blood pressure goes, then the summary.
-        expect(patient.get_by_text("A. de Vries")).to_have_count(2)
+        # Three lines: the POH's list showed how her blood pressure goes, then the summary,
+        # then the two refused tries after she stopped sharing (NEN 7513: refusals too).
+        expect(patient.get_by_text("A. de Vries")).to_have_count(3)
         expect(patient.get_by_text("heeft uw bloeddruk bekeken")).to_have_count(1)
         expect(
             patient.get_by_text("zag in de lijst van patiënten hoe het met uw bloeddruk gaat")
         ).to_have_count(1)
+        expect(patient.get_by_text("probeerde", exact=False)).to_have_count(1)
+        expect(patient.get_by_text("Daarom zag die niets.", exact=False)).to_have_count(1)
     finally:
         for context in contexts:
             context.close()

@@ -211,7 +211,7 @@ def test_the_archive_holds_every_file_its_readme_explains(
     assert change["share_id"] == str(two_patients["grant_id"])
     assert change["categories_before"] == "blood_pressure,weight,goals"
     log = _csv(zf, "access_log.csv")
-    assert [e["action"] for e in log] == ["view_summary"]
+    assert [(e["action"], e["outcome"]) for e in log] == [("view_summary", "allowed")]
     assert log[0]["care_provider"] == "Anna de Vries"
     assert set(log[0]) == {c[0] for c in readme.ACCESS_LOG}  # no ids, no hashes
 

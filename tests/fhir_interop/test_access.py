@@ -17,7 +17,7 @@ from pgd.sharing.models import AccessEvent
 from tests.conftest import agree_target, count_rows
 from tests.fhir_interop.conftest import FhirCaller
 from tests.fhir_interop.helpers import add_goals, seed
-from tests.sharing.conftest import ALL, set_state
+from tests.sharing.conftest import ALL, allowed_events, refused_events, set_state
 
 CODES = {
     "blood_pressure": {"85354-9", "8867-4"},
@@ -36,7 +36,9 @@ def _events(app: Flask) -> list[tuple[str, str, uuid.UUID, uuid.UUID]]:
                 AccessEvent.categories,
                 AccessEvent.patient_id,
                 AccessEvent.actor_id,
-            ).order_by(AccessEvent.seq)
+            )
+            .where(AccessEvent.outcome == "allowed")
+            .order_by(AccessEvent.seq)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
@@ -148,7 +150,9 @@ def test_a_stopped_grant_answers_404_everywhere(
         f"/Goal?patient={pid}",
     ):
         fhir_clinician.read(path, status=404)
-    assert count_rows(app, "access_events") == 0
+    # Nothing read; each refused try is on the patient's log as such.
+    assert allowed_events(app) == 0
+    assert refused_events(app) == 4
 
 
 def test_a_narrowed_grant_counts_from_the_next_request(
@@ -212,7 +216,8 @@ def test_every_fhir_read_is_one_access_log_event(
         assert events[-1] == ("fhir_read", categories, pid, fhir_clinician.user.id)
     fhir_clinician.read(f"/Observation?patient={pid}&code=29463-7", status=404)
     fhir_clinician.read(f"/Patient/{pid}?_count=2", status=400)
-    assert len(_events(app)) == len(reads)  # refusals show nothing and log nothing
+    assert len(_events(app)) == len(reads)  # refusals show nothing, and read nothing
+    assert refused_events(app) == 1  # the weight search: refused, on the patient's log
 
 
 def test_a_share_stopped_while_everything_streams_ends_the_stream(

@@ -233,10 +233,16 @@ def test_the_result_of_a_finished_week(patient: FlaskClient, app: Flask, patient
     assert "is marked; day 1 does not count." in chart
 
 
-def _access_events(app: Flask) -> list[tuple[str, str]]:
+def _access_events(app: Flask, outcome: str = "allowed") -> list[tuple[str, str]]:
+    """The access-log events (action, categories) of one outcome: allowed, or refused (a
+    refused try is in the log too, NEN 7513)."""
     with app.app_context():
         rows = db.session().execute(
-            text("SELECT action, categories FROM access_events ORDER BY seq")
+            text(
+                "SELECT action, categories FROM access_events WHERE outcome = :outcome "
+                "ORDER BY occurred_at, seq"
+            ),
+            {"outcome": outcome},
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
@@ -275,6 +281,7 @@ def test_a_request_without_a_blood_pressure_share_is_404_and_changes_nothing(
     assert _ask(web, patient_user.id).status_code == 404
     assert _weeks(app) == []
     assert _access_events(app) == []
+    assert _access_events(app, "refused") == [("request_week", "blood_pressure")]
 
 
 def test_a_request_is_logged_shown_to_the_patient_and_fulfilled_by_starting(

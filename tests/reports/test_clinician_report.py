@@ -21,7 +21,7 @@ def _events(app: Flask, patient_id: uuid.UUID) -> list[tuple[str, str]]:
     with app.app_context():
         rows = db.session().execute(
             select(AccessEvent.action, AccessEvent.categories)
-            .where(AccessEvent.patient_id == patient_id)
+            .where(AccessEvent.patient_id == patient_id, AccessEvent.outcome == "allowed")
             .order_by(AccessEvent.seq)
         )
         return [(r.action, r.categories) for r in rows]

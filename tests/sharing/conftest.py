@@ -17,6 +17,7 @@ from pgd.measurements import services as measurements
 from pgd.measurements.models import Source
 from pgd.measurements.values import BloodPressure, Glucose, Weight
 from pgd.sharing.models import Grant
+from tests.api.conftest import caller, make_caller, make_token  # noqa: F401  (API callers)
 from tests.conftest import enrol as shared_enrol
 from tests.conftest import login, login_clinician
 
@@ -119,3 +120,29 @@ def logged_in(app: Flask, email: str) -> FlaskClient:
     response = login(client, email)
     assert response.status_code == 302, response.status_code
     return client
+
+
+def allowed_events(app: Flask, patient_id: uuid.UUID | None = None) -> int:
+    """Access-log events of reads and writes that were allowed (refused tries are
+    events too, with outcome "refused")."""
+    from sqlalchemy import func, select
+
+    from pgd.sharing.models import AccessEvent
+
+    where = [AccessEvent.outcome == "allowed"]
+    if patient_id is not None:
+        where.append(AccessEvent.patient_id == patient_id)
+    with app.app_context():
+        return int(
+            db.session().scalar(select(func.count()).select_from(AccessEvent).where(*where)) or 0
+        )
+
+
+def refused_events(app: Flask) -> int:
+    from sqlalchemy import func, select
+
+    from pgd.sharing.models import AccessEvent
+
+    with app.app_context():
+        query = select(func.count()).select_from(AccessEvent)
+        return int(db.session().scalar(query.where(AccessEvent.outcome == "refused")) or 0)

@@ -1,0 +1,173 @@
+"""Storage per reading and the pages a five-year chart reads, on PostgreSQL.
+
+Builds a scratch database, saves five years of readings for --patients patients through
+the app's own path (measurements.add_many), runs VACUUM ANALYZE and prints:
+- bytes per reading of the measurements table: heap (with TOAST) and each index;
+- which indexes the app's queries used (idx_scan after every page of a patient, an API
+  create, the readings list and an import preview ran): an index that no query uses
+  only costs disk and write time;
+- the buffers (8 kB pages) the five-year blood-pressure series query touches, with its
+  plan: what a patient whose data is not in memory waits for.
+
+Goal (issue 14): <= 250 bytes per reading including indexes; no unused index.
+
+    .venv/bin/python benchmarks/storage_bench.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+
+from benchdb import scratch_database  # benchmarks/ is on sys.path when run as a script
+from sqlalchemy import create_engine, text
+
+from pgd import create_app, db
+from pgd.measurements import demo
+from pgd.measurements import services as measurements
+from pgd.measurements.models import Kind, Source
+
+PASSWORD = "mijn hond loopt graag mee"
+PAGES = [
+    "/home",
+    "/charts/blood-pressure?period=all",
+    "/charts/weight?period=all",
+    "/charts/glucose?view=day&period=all",
+    "/measurements",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", required=True, help="URL of a maintenance database")
+    parser.add_argument("--patients", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.postgres, tmp) as url:
+        run(url, tmp, max(1, args.patients))
+    print(
+        "reproduce: .venv/bin/python benchmarks/storage_bench.py --postgres URL "
+        f"--patients {args.patients}"
+    )
+
+
+def run(url: str, tmp: str, patients: int) -> None:
+    db.upgrade(url)
+    app = create_app(
+        {
+            "INSTANCE_PATH": tmp,
+            "DATABASE_URL": url,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
+    from pgd.accounts import services as accounts
+
+    end = date.today()
+    first_id = None
+    with app.test_request_context():
+        for n in range(patients):
+            user = accounts.register_patient(f"p{n}@example.nl", PASSWORD, f"Patient {n}", None)
+            items = demo.generate(
+                end - timedelta(days=5 * 365), end, random.Random(n), glucose_per_week=5.2
+            )
+            measurements.add_many(user, user.id, items, Source.DEMO)
+            first_id = first_id or user.id
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+        conn.execute(text("SELECT pg_stat_reset()"))
+    _exercise(app, "p0@example.nl")
+    with app.app_context():
+        db.engine().dispose()  # the app's sessions end: their statistics reach the server
+    with engine.connect() as conn:
+        readings = conn.execute(text("SELECT count(*) FROM measurements")).scalar_one()
+        heap = conn.execute(
+            text("SELECT pg_table_size('measurements')")  # heap + TOAST + maps
+        ).scalar_one()
+        indexes = conn.execute(
+            text(
+                "SELECT s.indexrelname, pg_relation_size(s.indexrelid), s.idx_scan "
+                "FROM pg_stat_user_indexes s WHERE s.relname = 'measurements' "
+                "ORDER BY s.indexrelname"
+            )
+        ).all()
+        print(f"PostgreSQL, {patients} patients x 5 years: {readings:,} readings")
+        print(f"{'relation':44} {'MB':>8} {'B/reading':>10} {'scans':>7}")
+        print(f"{'measurements (heap, TOAST, maps)':44} {heap / 1e6:8.1f} {heap / readings:10.1f}")
+        total = heap
+        for name, size, scans in indexes:
+            total += size
+            print(f"{name:44} {size / 1e6:8.1f} {size / readings:10.1f} {scans:7}")
+        print(f"{'total':44} {total / 1e6:8.1f} {total / readings:10.1f}   (goal <= 250 B)")
+        widths = conn.execute(
+            text(
+                "SELECT avg(pg_column_size(m.*)), avg(octet_length(payload_sealed)), "
+                "avg(pg_column_size(kind)) FROM measurements m"
+            )
+        ).one()
+        print(
+            "average row {:.0f} B: sealed payload {:.0f} B, kind {:.0f} B".format(
+                *(float(w) for w in widths)
+            )
+        )
+        unused = [name for name, _size, scans in indexes if scans == 0]
+        print("indexes no query used:", ", ".join(unused) if unused else "none")
+        since = int((datetime.now(UTC) - timedelta(days=5 * 366)).timestamp())
+        plan = conn.execute(
+            text(
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT taken_at, id, payload_sealed "
+                "FROM measurements WHERE patient_id = :p AND kind = :k AND taken_at >= :t "
+                "ORDER BY taken_at"
+            ),
+            {"p": first_id, "k": Kind.BLOOD_PRESSURE.value, "t": since},
+        ).scalars()
+        lines = list(plan)
+        print("five-year blood-pressure series of one patient:")
+        for line in lines:
+            print("   ", line)
+        print(f"pages touched: {_top_buffers(lines)}")
+    engine.dispose()
+    sys.stdout.flush()
+
+
+def _top_buffers(lines: list[str]) -> int:
+    """shared hit + read of the plan's first Buffers line (the whole query)."""
+    for line in lines:
+        if "Buffers:" in line:
+            return sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", line))
+    return 0
+
+
+def _exercise(app: object, email: str) -> None:
+    """Every way the app reads and writes readings, once: so idx_scan shows what is used."""
+    client = app.test_client()  # type: ignore[attr-defined]
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
+    body = client.get("/measurements").get_data(as_text=True)
+    after = re.search(r"after=([0-9a-f_]+)", body)
+    if after:
+        assert client.get(f"/measurements?after={after.group(1)}").status_code == 200
+    from pgd.measurements import values as v
+
+    with app.test_request_context():  # type: ignore[attr-defined]
+        from sqlalchemy import select
+
+        from pgd.accounts.models import User
+
+        user = db.session().scalar(select(User).where(User.email == email))
+        when = datetime.now(UTC) - timedelta(minutes=5)
+        items = [(v.BloodPressure(131, 84, 70, None), when, "")]
+        measurements.duplicates(user, user.id, items)  # the import preview
+        measurements.add(user, user.id, items[0][0], when, "", Source.API)
+
+
+if __name__ == "__main__":
+    main()

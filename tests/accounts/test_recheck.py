@@ -1,0 +1,127 @@
+"""The password asked again before a weighty step (an API key, deleting the account,
+switching the second factor off, the export): one limit, one answer, one log event
+(pgd.accounts.throttle.recheck_password); deleting also re-checks the code on the code
+step's limits (recheck_code)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from pgd import security_log
+from pgd.security_log import Events
+from tests.conftest import PASSWORD, count_rows, enrol, login_clinician, post_form
+
+WRONG = "dit is echt niet mijn wachtwoord"
+TOO_MANY = "Too many attempts. For your safety you have to wait 15 minutes before you try again."
+TOO_MANY_CODES = (
+    "Too many wrong codes. For your safety you have to wait 15 minutes before you try again."
+)
+
+# (what the log calls it, the page, the rest of its form)
+STEPS = [
+    ("api_key", "/settings/api-keys", {"name": "Meter", "scope": ["read", "write"]}),
+    ("account_deletion", "/account/delete", {"confirm": "y"}),
+    ("second_factor_off", "/account/second-factor/off", {}),
+    ("export", "/account/export", {}),
+]
+
+
+@pytest.fixture
+def seclog(app: Flask) -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(security_log.JsonFormatter())
+    logger = logging.getLogger(security_log.LOGGER_NAME)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)
+
+
+def _events(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
+    lines = [json.loads(x) for x in stream.getvalue().splitlines() if x.strip()]
+    return [line for line in lines if line["event"] == kind]
+
+
+def _enrolled_patient(app: Flask, create_patient: Callable[..., Any]) -> tuple[Any, FlaskClient]:
+    """A patient with a second factor (so every one of the four pages is open), logged in."""
+    enrolled = enrol(app, create_patient())
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert login_clinician(client, enrolled).status_code == 302
+    return enrolled, client
+
+
+@pytest.mark.parametrize(("what", "url", "form"), STEPS, ids=[s[0] for s in STEPS])
+def test_every_password_recheck_is_limited_the_same_way(
+    app: Flask,
+    create_patient: Callable[..., Any],
+    seclog: io.StringIO,
+    what: str,
+    url: str,
+    form: dict[str, Any],
+) -> None:
+    enrolled, client = _enrolled_patient(app, create_patient)
+    # The login's own attempt was given back; two more wrong passwords are over the limit.
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "2 per 15 minutes"
+    for _ in range(2):
+        wrong = post_form(client, url, {**form, "password": WRONG})
+        assert wrong.status_code == 400
+        assert "password is not right" in wrong.get_data(as_text=True)
+        assert TOO_MANY not in wrong.get_data(as_text=True)
+    # Over the limit: the same answer on every page, also for the right password, which
+    # is not even checked: the form again with the words next to the password field.
+    for password in (WRONG, PASSWORD):
+        limited = post_form(client, url, {**form, "password": password})
+        assert limited.status_code == 429
+        assert limited.mimetype == "text/html"
+        page = limited.get_data(as_text=True)
+        assert TOO_MANY in page
+        assert 'name="password"' in page
+        assert "password is not right" not in page
+    assert count_rows(app, "api_tokens") == 0
+    assert count_rows(app, "second_factors") == 1
+    assert count_rows(app, "users") == 1
+
+    lines = _events(seclog, Events.PASSWORD_RECHECK_LIMITED)
+    assert [(line["what"], line["limit"], line["outcome"]) for line in lines] == [
+        (what, ["account"], "limited")
+    ] * 2
+    assert {line["user_id"] for line in lines} == {str(enrolled.user.id)}
+    assert _events(seclog, Events.LOGIN_LIMITED) == []  # nobody was logging in
+
+
+def test_deleting_checks_the_code_on_the_code_steps_limits(
+    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+) -> None:
+    enrolled, client = _enrolled_patient(app, create_patient)
+    # The login's code was given back; two wrong codes are over the limit.
+    app.config["SECOND_FACTOR_LIMIT_ACCOUNT"] = "2 per 15 minutes"
+    form = {"password": PASSWORD, "confirm": "y"}
+    for _ in range(2):
+        wrong = post_form(client, "/account/delete", {**form, "code": "000000"})
+        assert wrong.status_code == 400
+        assert "This code is not right, or it has expired." in wrong.get_data(as_text=True)
+    code, _recovery = enrolled.next_code()
+    limited = post_form(client, "/account/delete", {**form, "code": code})
+    assert limited.status_code == 429
+    page = limited.get_data(as_text=True)
+    assert TOO_MANY_CODES in page
+    assert "This code is not right" not in page
+    assert count_rows(app, "users") == 1  # the right code did not get through either
+
+    failed = _events(seclog, Events.SECOND_FACTOR_FAILED)
+    assert [(line["step"], line["reason"]) for line in failed] == [
+        ("account_deletion", "wrong")
+    ] * 2
+    [line] = _events(seclog, Events.SECOND_FACTOR_LIMITED)
+    assert (line["step"], line["user_id"]) == ("account_deletion", str(enrolled.user.id))
+    # The right password each time gave its count back: no password limit was touched.
+    assert _events(seclog, Events.PASSWORD_RECHECK_LIMITED) == []

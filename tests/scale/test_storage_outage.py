@@ -1,0 +1,71 @@
+"""When the shared limit storage (Redis) cannot be reached, PGD fails closed for the steps
+that count attempts, and only for those (config.example.py, RATELIMIT_STORAGE).
+
+A login then gets "try again later" without its password being checked (never a login
+that nobody counted); pages that count nothing, and sessions that already exist, keep
+working. Needs no Redis server: the storage points at a port where nothing listens.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from pgd import create_app, db
+from tests.conftest import FAST_HASHING, IN_CI, PASSWORD, post_form
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # closed again when this returns
+
+
+def test_an_unreachable_limit_storage_refuses_logins_and_nothing_else(tmp_path: Path) -> None:
+    try:
+        import redis  # noqa: F401  - the `redis` extra (pyproject.toml)
+    except ImportError:
+        if IN_CI:
+            pytest.fail("CI=true: the redis extra must be installed (make test installs it)")
+        pytest.skip("the redis extra is not installed: pip install -e '.[redis]'")
+    url = f"sqlite:///{tmp_path / 'pgd.sqlite3'}"
+    db.upgrade(url)
+    common = {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url, **FAST_HASHING}
+    working = create_app({**common, "TESTING": True})
+    from pgd.accounts import services
+
+    with working.test_request_context():
+        services.register_patient("patient@example.nl", PASSWORD, "Jansje Pietersma", None)
+    before = working.test_client()
+    assert (
+        post_form(
+            before, "/login", {"email": "patient@example.nl", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    cookie = before.get_cookie("pgd_session")
+    assert cookie is not None
+
+    # The same installation, its limit storage gone (not TESTING: errors become pages).
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    outage = create_app({**common, "RATELIMIT_STORAGE": dead})
+    try:
+        browser = outage.test_client()
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        assert browser.get("/login").status_code == 200  # counts nothing: still served
+        refused = post_form(
+            browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
+        )
+        assert refused.status_code == 500
+        assert "Try again later" in refused.get_data(as_text=True)
+        assert browser.get("/home").status_code == 302  # not logged in: sent to the login page
+
+        # A session made before the outage goes on working.
+        logged_in = outage.test_client()
+        logged_in.set_cookie("pgd_session", cookie.value)
+        assert logged_in.get("/home").status_code == 200
+    finally:
+        outage.extensions["pgd.engine"].dispose()
+        working.extensions["pgd.engine"].dispose()
