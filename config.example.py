@@ -94,8 +94,10 @@ PUBLIC_URL = None
 # is multiplied by the number of processes.
 # If Redis cannot be reached, PGD fails closed: each step that counts attempts (login,
 # second-factor code, share codes, registration, password reset, API key checks, imports)
-# answers "something went wrong, try again later" without checking the password or code,
-# until Redis is back. Pages that count nothing and existing sessions keep working.
+# answers 503 "try again in a few minutes" (Retry-After: 60, security-log event
+# limits.unavailable) without checking the password or code, until Redis is back. Pages
+# that count nothing and existing sessions keep working; the API's failed-key brake and
+# per-key rate stop counting (a key is still checked).
 # Deliberately not set: RATELIMIT_SWALLOW_ERRORS (fails open: guesses go uncounted) and
 # RATELIMIT_IN_MEMORY_FALLBACK_ENABLED (only covers Flask-Limiter's own route limits,
 # which PGD does not use; per-process counts would quietly multiply the login limit).

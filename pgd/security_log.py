@@ -108,6 +108,7 @@ class Events:
     MASTER_KEY_ROTATED = "master_key.rotated"
     MASTER_KEY_RETIRED = "master_key.retired"
     KEY_FILE_REFUSED = "master_key.file_refused"  # a changed key file did not match the data
+    LIMITS_UNAVAILABLE = "limits.unavailable"  # the shared limit storage (Redis) is down
 
     @classmethod
     def all(cls) -> frozenset[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import (
     Flask,
@@ -10,6 +11,7 @@ from flask import (
     current_app,
     g,
     has_request_context,
+    make_response,
     render_template,
     request,
     session,
@@ -138,6 +140,11 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         message = _("This page does not exist, or you do not have access to it.")
     elif code == 405:
         message = _("This page cannot be opened this way. Use the buttons and links on the site.")
+    elif code == 503:
+        message = _(
+            "Logging in, codes and imports are not possible for a moment: the part that "
+            "counts attempts cannot be reached. Your data is safe. Try again in a few minutes."
+        )
     elif code >= 500:
         message = _("Something went wrong on our side. Your data is safe. Try again later.")
     else:
@@ -150,8 +157,34 @@ def _server_error(_error: Exception) -> tuple[str, int]:
     return render_template("errors/error.html", code=500, message=message), 500
 
 
+# Seconds a client is asked to wait when the shared limit storage cannot be reached.
+LIMITS_RETRY_AFTER = 60
+
+
+def _limits_unavailable(_error: Exception) -> Any:
+    """The shared limit storage (Redis) cannot be reached: every step that counts attempts
+    is refused (fails closed: no login nobody counted), as a 503 with Retry-After in the
+    form of the page's channel (page, API problem, FHIR OperationOutcome), and logged."""
+    from werkzeug.exceptions import ServiceUnavailable
+
+    from pgd import security_log
+
+    security_log.event(security_log.Events.LIMITS_UNAVAILABLE, outcome="refused")
+    response = make_response(current_app.handle_http_exception(ServiceUnavailable()))
+    response.headers["Retry-After"] = str(LIMITS_RETRY_AFTER)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    try:
+        from redis.exceptions import ConnectionError as RedisDown  # the `redis` extra
+        from redis.exceptions import TimeoutError as RedisSlow
+    except ImportError:  # without it Redis cannot be configured at all
+        pass
+    else:
+        app.register_error_handler(RedisDown, _limits_unavailable)
+        app.register_error_handler(RedisSlow, _limits_unavailable)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

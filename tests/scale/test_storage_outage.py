@@ -1,20 +1,45 @@
 """When the shared limit storage (Redis) cannot be reached, PGD fails closed for the steps
 that count attempts, and only for those (config.example.py, RATELIMIT_STORAGE).
 
-A login then gets "try again later" without its password being checked (never a login
+A login then gets a 503 "try again in a few minutes" (Retry-After, and a security-log
+event) without its password being checked (never a login
 that nobody counted); pages that count nothing, and sessions that already exist, keep
 working. Needs no Redis server: the storage points at a port where nothing listens.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pgd import create_app, db
 from tests.conftest import FAST_HASHING, IN_CI, PASSWORD, post_form
+
+
+@contextmanager
+def _security_lines() -> Iterator[list[dict[str, Any]]]:
+    """The security log's JSON lines written while the block runs."""
+    from pgd import security_log
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(security_log.JsonFormatter())
+    logger = logging.getLogger(security_log.LOGGER_NAME)
+    logger.addHandler(handler)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines() if line)
 
 
 def _closed_port() -> int:
@@ -55,11 +80,15 @@ def test_an_unreachable_limit_storage_refuses_logins_and_nothing_else(tmp_path: 
         browser = outage.test_client()
         browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         assert browser.get("/login").status_code == 200  # counts nothing: still served
-        refused = post_form(
-            browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
-        )
-        assert refused.status_code == 500
-        assert "Try again later" in refused.get_data(as_text=True)
+        with _security_lines() as lines:
+            refused = post_form(
+                browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
+            )
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "60"
+        assert "Try again in a few minutes" in refused.get_data(as_text=True)
+        assert [line["event"] for line in lines] == ["limits.unavailable"]
+        assert lines[0]["outcome"] == "refused"
         assert browser.get("/home").status_code == 302  # not logged in: sent to the login page
 
         # A session made before the outage goes on working.
