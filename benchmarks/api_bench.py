@@ -301,7 +301,13 @@ def main() -> None:
             engine_name = "PostgreSQL" if args.postgres else "SQLite (WAL)"
 
             api_port = free_port()
-            env = {"PGD_INSTANCE_PATH": str(instance), "PGD_DATABASE_URL": url}
+            env = {
+                "PGD_INSTANCE_PATH": str(instance),
+                "PGD_DATABASE_URL": url,
+                # One meter app's key sends every request: measure the write path, not
+                # the per-key rate (600 a minute by default, pgd.api.auth).
+                "PGD_API_KEY_RATE_LIMIT": "100000000 per minute",
+            }
             with gunicorn("pgd:create_app()", api_port, env, ROOT, args.workers):
                 wait_until_serving(api_port, "/api/v1/openapi.json")
                 before = count_measurements(url)
