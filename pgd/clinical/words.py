@@ -71,7 +71,8 @@ def number(x: float, decimals: int | None = None) -> str:
     pgd.measurements.validation.format_number).
     """
     text = f"{x:g}" if decimals is None else f"{x:.{decimals}f}"
-    return text.replace(".", decimal_sign())
+    # Most numbers shown are whole ("143"): no point to replace, no locale to look up.
+    return text.replace(".", decimal_sign()) if "." in text else text
 
 
 def pressure(systolic: float, diastolic: float) -> str:

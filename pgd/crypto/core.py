@@ -308,6 +308,36 @@ class RecordCipher:
         ad = RECORD_VERSION + table.encode() + _SEP + row_id.bytes + self._suffix
         return RECORD_VERSION + nonce + self._aead.encrypt(nonce, framed, ad)
 
+    def seal_many(self, table: str, rows: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+        """Seal many records of one table in a tight loop (bulk imports): the same
+        version 2 records as seal(), byte for byte apart from the random nonces.
+
+        Row ids come as their 16 raw bytes (as for open_many); the nonces are drawn from
+        os.urandom in one call, as random as one call a record."""
+        if self._may_seal is not None:
+            self._may_seal(table)
+        rows = rows if isinstance(rows, list) else list(rows)
+        nonces = os.urandom(NONCE_BYTES * len(rows))
+        encrypt = self._aead.encrypt
+        prefix = RECORD_VERSION + table.encode() + _SEP
+        suffix = self._suffix
+        heads, pads = _SMALL_HEAD, _SMALL_PAD
+        small = PAD_MIN - 4
+        out: list[bytes] = []
+        append = out.append
+        at = 0
+        for row_id, plaintext in rows:
+            size = len(plaintext)
+            if size <= small:
+                framed = heads[size] + plaintext + pads[size]
+            else:
+                bucket = padded_size(size + 4)
+                framed = b"".join((_LENGTH.pack(size), plaintext, bytes(bucket - 4 - size)))
+            nonce = nonces[at : at + NONCE_BYTES]
+            at += NONCE_BYTES
+            append(RECORD_VERSION + nonce + encrypt(nonce, framed, prefix + row_id + suffix))
+        return out
+
     def open(self, table: str, row_id: UUID, blob: bytes) -> bytes:
         """Open a version 2 record, or a version 1 record sealed before padding existed."""
         version = blob[:1]

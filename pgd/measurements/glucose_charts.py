@@ -138,6 +138,8 @@ def _marks(
             (G.ABOVE, "circle-open", OFF_TARGET_COLOUR),
             (G.BELOW, "circle-open", OFF_TARGET_COLOUR),
         ]
+    # Category labels (a list) as one object array, made once for every marked class.
+    listed = np.asarray(x, dtype=object) if isinstance(x, list) else None
     for cls, symbol, colour in kinds:
         name = words.glucose_class_name(cls)
         if off_target and cls in (G.ABOVE, G.BELOW):
@@ -147,7 +149,7 @@ def _marks(
             index = index[minmax_indices(y[index], MAX_POINTS // 3)]
         if not index.size:
             continue
-        xs = np.asarray(x, dtype=object)[index].tolist() if isinstance(x, list) else c(x[index])
+        xs = listed[index].tolist() if listed is not None else c(np.asarray(x)[index])
         values = c(np.round(y[index], 1))
         trace: Figure = {
             "type": "scatter",

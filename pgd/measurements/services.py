@@ -6,15 +6,18 @@ patient's data key for that kind opens the values, and nothing else sees ciphert
 
 from __future__ import annotations
 
+import os
+import struct
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import DateTime as _DateTime
 from sqlalchemy import (
+    LargeBinary,
     String,
     Table,
     and_,
@@ -45,7 +48,9 @@ class NotFound(LookupError):
 
 
 def _epoch(when: datetime) -> int:
-    return int(when.astimezone(UTC).timestamp())
+    # timestamp() is the same instant whatever the zone (a naive time as local, as
+    # astimezone would take it): no astimezone needed.
+    return int(when.timestamp())
 
 
 def _aware(epoch: int) -> datetime:
@@ -181,53 +186,162 @@ def _triage_after_response(patient_id: uuid.UUID, kind: Kind) -> None:
     triage.refresh_after_response(patient_id, kind)
 
 
-def _insert_many(sess: Session, rows: Sequence[dict[str, object]]) -> None:
-    """One DBAPI executemany, each value passed through its column type's own bind
-    processor (looked up once): Core's per-row machinery cost more than the database's
-    own work for 100,000 rows. Same SQL, same stored values."""
-    if not rows:
-        return
+# A reading ready to seal: (kind value, UTC epoch seconds, v.encode(value, note)). Imports
+# keep their checked rows in this form (pgd.measurements.imports), so confirming builds
+# no value objects and opens no dataclasses (issue 14).
+Encoded = tuple[str, int, bytes]
+# How many leading bytes of a compact payload hold the values (marker + fixed layout):
+# two readings of a kind are the same reading when these bytes are, whatever their notes.
+_VALUE_BYTES = {kind.value: 1 + layout.size for kind, layout in v.LAYOUT.items()}
+_COLUMN_NAMES = ("id", "patient_id", "kind", "taken_at", "payload_sealed", "source", "created_at")
+_SQLITE_INSERT = (
+    "INSERT INTO measurements (id, patient_id, kind, taken_at, payload_sealed, source, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_COPY = (
+    "COPY measurements (id, patient_id, kind, taken_at, payload_sealed, source, created_at) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+_BATCH = 10_000  # rows a statement (SQLite) or a COPY write (PostgreSQL)
+# The version-4 and variant bits of a random UUID, set by one translate of a whole column.
+_V4 = bytes((b & 0x0F) | 0x40 for b in range(256))
+_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def encoded(items: Sequence[tuple[v.Value, datetime, str]]) -> list[Encoded]:
+    """(kind, epoch, payload) of validated readings, in their order."""
+    kind_of = {cls: kind.value for cls, kind in v.KIND_OF.items()}
+    encode = v.encode
+    return [
+        (kind_of[type(value)], _epoch(when), encode(value, note)) for value, when, note in items
+    ]
+
+
+def _value_key(kind: str, payload: bytes) -> bytes:
+    """The bytes that say which values a payload holds, its note aside (see _VALUE_BYTES);
+    a reading sealed before the compact form is re-encoded first."""
+    if payload[:1] == v.COMPACT:
+        return payload[: _VALUE_BYTES[kind]]
+    return v.encode(v.decode(kind, payload)[0], "")
+
+
+def new_raw_ids(n: int) -> bytes:
+    """n random version-4 UUIDs as 16 raw bytes each, from one os.urandom call (uuid4()
+    a row cost more than sealing the row)."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes(raw[6::16]).translate(_V4)
+    raw[8::16] = bytes(raw[8::16]).translate(_VARIANT)
+    return bytes(raw)
+
+
+def _insert_sqlite(sess: Session, rows: list[tuple[Any, ...]]) -> None:
+    """One executemany of plain tuples, in column order (SQLite keeps a UUID as 32 hex
+    characters, a time as SQLAlchemy's text form: both made once, by the column types)."""
+    sess.connection().exec_driver_sql(_SQLITE_INSERT, rows)
+
+
+def _copy_postgresql(
+    sess: Session, rows: list[tuple[bytes, str, int, bytes]], constant: dict[str, Any]
+) -> None:
+    """COPY … FROM STDIN in PostgreSQL's binary format, in this transaction: one round
+    trip a few MB instead of a parameter set a row."""
+    pid = constant["patient_id"].bytes
+    source = constant["source"].encode()
+    micros = (constant["created_at"] - _PG_EPOCH) // timedelta(microseconds=1)
+    head = struct.pack(">hi", len(_COLUMN_NAMES), 16)
+    middle = {
+        kind.value: struct.pack(">i", 16)
+        + pid
+        + struct.pack(">i", len(kind.value))
+        + kind.value.encode()
+        for kind in Kind
+    }
+    tail = struct.pack(">i", len(source)) + source + struct.pack(">iq", 8, micros)
+    number = struct.Struct(">iqi").pack  # taken_at (8 bytes) and the sealed payload's length
+    driver = sess.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(_COPY) as copy:  # type: ignore[union-attr]
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+        for start in range(0, len(rows), _BATCH):
+            parts: list[bytes] = []
+            extend = parts.extend
+            for row_id, kind, epoch, sealed in rows[start : start + _BATCH]:
+                extend((head, row_id, middle[kind], number(8, epoch, len(sealed)), sealed, tail))
+            copy.write(b"".join(parts))
+        copy.write(b"\xff\xff")
+
+
+def _insert_rows(
+    sess: Session, rows: list[tuple[bytes, str, int, bytes]], constant: dict[str, Any]
+) -> None:
+    """Write (raw id, kind, epoch, sealed) rows with the constant columns: COPY on
+    PostgreSQL, executemany of tuples on SQLite, Core's executemany elsewhere."""
     conn = sess.connection()
     dialect = conn.dialect
-    names = list(rows[0])
-    compiled = insert(_TABLE).compile(dialect=dialect, column_keys=names)
-    processors = {}
-    for name in names:
+    if dialect.name == "postgresql":
+        _copy_postgresql(sess, rows, constant)
+        return
+    fixed = {}
+    for name, value in constant.items():
         processor = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    converted = [
-        {
-            name: (processors[name](value) if name in processors else value)
-            for name, value in row.items()
-        }
-        for row in rows
-    ]
-    if compiled.positional:
-        order = compiled.positiontup or []
-        params: list[Any] = [tuple(row[name] for name in order) for row in converted]
-    else:
-        params = converted
-    conn.exec_driver_sql(str(compiled), params)
+        fixed[name] = processor(value) if processor is not None else value
+    if dialect.name == "sqlite":
+        pid, source, created = fixed["patient_id"], fixed["source"], fixed["created_at"]
+        for start in range(0, len(rows), _BATCH):
+            _insert_sqlite(
+                sess,
+                [
+                    (row_id.hex(), pid, kind, epoch, sealed, source, created)
+                    for row_id, kind, epoch, sealed in rows[start : start + _BATCH]
+                ],
+            )
+        return
+    for start in range(0, len(rows), _BATCH):  # pragma: no cover - only the two engines run
+        conn.execute(
+            insert(_TABLE),
+            [
+                {
+                    "id": uuid.UUID(bytes=row_id),
+                    "kind": kind,
+                    "taken_at": epoch,
+                    "payload_sealed": sealed,
+                    **constant,
+                }
+                for row_id, kind, epoch, sealed in rows[start : start + _BATCH]
+            ],
+        )
+
+
+def _raw_id(engine: str, stored: Any) -> bytes:
+    if engine == "sqlite":
+        return bytes.fromhex(stored)
+    if engine == "postgresql":
+        return bytes(stored)
+    return cast(uuid.UUID, stored).bytes
 
 
 def _saved_keys(
-    patient_id: uuid.UUID, kinds: set[Kind], moments: Sequence[datetime]
-) -> set[tuple[str, int, Any]]:
-    """(kind, UTC second, value) of the saved readings of these kinds between the first
-    and the last of these moments: what makes a new reading a duplicate (its note does
-    not). Opened with the patient's keys: no stored fingerprint to compare, so no extra
-    column and index per reading (issue 14)."""
-    if not kinds or not moments:
+    patient_id: uuid.UUID, kinds: set[str], epochs: Sequence[int]
+) -> set[tuple[str, int, bytes]]:
+    """(kind, UTC second, value bytes) of the saved readings of these kinds between the
+    first and the last of these moments: what makes a new reading a duplicate (its note
+    does not). Opened with the patient's keys: no stored fingerprint to compare, so no
+    extra column and index per reading (issue 14)."""
+    if not kinds or not epochs:
         return set()
-    epochs = [_epoch(m) for m in moments]
     conn = db.session().connection()
-    raw_ids = conn.dialect.name == "sqlite"
-    id_column = type_coerce(Measurement.id, String) if raw_ids else Measurement.id
+    engine = conn.dialect.name
+    # The ids as SQLite keeps them (32 hex characters), or as PostgreSQL's 16 bytes
+    # (uuid_send): 100,000 UUID objects cost more than opening the readings.
+    id_column: Any = Measurement.id
+    if engine == "sqlite":
+        id_column = type_coerce(Measurement.id, String)
+    elif engine == "postgresql":
+        id_column = type_coerce(func.uuid_send(Measurement.id), LargeBinary)
     rows = conn.execute(
         select(Measurement.kind, Measurement.taken_at, id_column, Measurement.payload_sealed).where(
             Measurement.patient_id == patient_id,
-            Measurement.kind.in_([k.value for k in kinds]),
+            Measurement.kind.in_(sorted(kinds)),
             Measurement.taken_at >= min(epochs),
             Measurement.taken_at <= max(epochs),
         )
@@ -235,14 +349,16 @@ def _saved_keys(
     by_kind: dict[str, list[Any]] = {}
     for row in rows:
         by_kind.setdefault(row[0], []).append(row)
-    found: set[tuple[str, int, Any]] = set()
+    found: set[tuple[str, int, bytes]] = set()
     for name, kind_rows in by_kind.items():
         opened = _cipher(patient_id, Kind(name)).open_many(
             TABLE,
-            [(bytes.fromhex(r[2]) if raw_ids else r[2].bytes, r[3]) for r in kind_rows],
+            [(_raw_id(engine, r[2]), r[3]) for r in kind_rows],
         )
-        for row, payload in zip(kind_rows, opened, strict=True):
-            found.add((name, row[1], v.decode(name, payload)[0]))
+        found.update(
+            (name, row[1], _value_key(name, payload))
+            for row, payload in zip(kind_rows, opened, strict=True)
+        )
     return found
 
 
@@ -259,42 +375,57 @@ def add_many(
     source: Source,
 ) -> AddManyResult:
     """All or nothing: save every new reading in one transaction; skip exact duplicates."""
-    kinds = {v.KIND_OF[type(value)] for value, _, _ in items}
+    return add_encoded(principal, patient_id, encoded(items), source)
+
+
+def add_encoded(
+    principal: Principal,
+    patient_id: uuid.UUID,
+    rows: Sequence[Encoded],
+    source: Source,
+) -> AddManyResult:
+    """add_many of readings already encoded (see Encoded): all or nothing, in one
+    transaction; a reading already saved, or twice in the list, is skipped (same kind,
+    second and values; the note does not count)."""
+    kinds = {kind for kind, _, _ in rows}
     for kind in kinds:
         require(principal, patient_id, kind, Action.WRITE)
-    added = duplicates = 0
     with db.transaction() as sess:
         # A fixed order: two imports making the same new keys cannot wait on each other.
-        ciphers = {kind: _cipher(patient_id, kind, create=True) for kind in sorted(kinds)}
-        seen = _saved_keys(patient_id, kinds, [taken_at for _, taken_at, _ in items])
-        rows: list[dict[str, object]] = []
-        now = db.utcnow()
-        for value, taken_at, note in items:
-            kind = v.KIND_OF[type(value)]
-            epoch = _epoch(taken_at)
-            key = (kind.value, epoch, value)
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-            row_id = db.new_id()
-            rows.append(
-                {
-                    "id": row_id,
-                    "patient_id": patient_id,
-                    "kind": kind.value,
-                    "taken_at": epoch,
-                    "payload_sealed": ciphers[kind].seal(TABLE, row_id, v.encode(value, note)),
-                    "source": source.value,
-                    "created_at": now,
-                }
+        ciphers = {kind: _cipher(patient_id, Kind(kind), create=True) for kind in sorted(kinds)}
+        seen = _saved_keys(patient_id, kinds, [epoch for _, epoch, _ in rows])
+        width = _VALUE_BYTES
+        new: list[Encoded] = []
+        keep = new.append
+        for row in rows:
+            kind, epoch, payload = row
+            key = (kind, epoch, payload[: width[kind]])
+            if key not in seen:
+                seen.add(key)
+                keep(row)
+        del seen
+        ids = new_raw_ids(len(new))
+        by_kind: dict[str, list[int]] = {}
+        for index, row in enumerate(new):
+            by_kind.setdefault(row[0], []).append(index)
+        sealed: list[bytes] = [b""] * len(new)
+        for kind, indexes in by_kind.items():
+            done = ciphers[kind].seal_many(
+                TABLE, [(ids[i * 16 : i * 16 + 16], new[i][2]) for i in indexes]
             )
-        for start in range(0, len(rows), 5000):
-            _insert_many(sess, rows[start : start + 5000])
-        added = len(rows)
-        for kind_value in sorted({str(row["kind"]) for row in rows}):  # once a kind
+            for i, blob in zip(indexes, done, strict=True):
+                sealed[i] = blob
+        out = [
+            (ids[i * 16 : i * 16 + 16], kind, epoch, blob)
+            for i, ((kind, epoch, _), blob) in enumerate(zip(new, sealed, strict=True))
+        ]
+        del sealed
+        constant = {"patient_id": patient_id, "source": source.value, "created_at": db.utcnow()}
+        _insert_rows(sess, out, constant)
+        del out
+        for kind_value in sorted(by_kind):  # once a kind
             _refresh_triage(principal, patient_id, kind_value)
-    return AddManyResult(added, duplicates)
+    return AddManyResult(len(new), len(rows) - len(new))
 
 
 @dataclass(frozen=True)
@@ -315,21 +446,28 @@ def duplicates(
     items: Sequence[tuple[v.Value, datetime, str]],
 ) -> Duplicates:
     """Count, before saving, the readings add_many will skip (the CSV preview says how many)."""
-    kinds = {v.KIND_OF[type(value)] for value, _, _ in items}
+    return encoded_duplicates(principal, patient_id, encoded(items))
+
+
+def encoded_duplicates(
+    principal: Principal, patient_id: uuid.UUID, rows: Sequence[Encoded]
+) -> Duplicates:
+    """duplicates() of readings already encoded."""
+    kinds = {kind for kind, _, _ in rows}
     for kind in kinds:
         require(principal, patient_id, kind, Action.READ)
-    known = _saved_keys(patient_id, kinds, [taken_at for _, taken_at, _ in items])
-    seen: set[tuple[int, v.Value]] = set()
+    known = _saved_keys(patient_id, kinds, [epoch for _, epoch, _ in rows])
+    seen: set[tuple[str, int, bytes]] = set()
+    width = _VALUE_BYTES
     in_record = in_list = 0
-    for value, taken_at, _note in items:
-        epoch = _epoch(taken_at)
-        if (v.KIND_OF[type(value)].value, epoch, value) in known:
+    for kind, epoch, payload in rows:
+        key = (kind, epoch, payload[: width[kind]])
+        if key in known:
             in_record += 1
-            continue
-        if (epoch, value) in seen:
+        elif key in seen:
             in_list += 1
         else:
-            seen.add((epoch, value))
+            seen.add(key)
     return Duplicates(in_record, in_list)
 
 
@@ -608,11 +746,20 @@ def series(
         where.append(Measurement.taken_at >= _epoch(start))
     if end is not None:
         where.append(Measurement.taken_at < _epoch(end))
-    sess = db.session()
-    raw_ids = sess.get_bind().dialect.name == "sqlite"
-    # SQLite keeps the id as 32 hex characters: read them as text, not as UUID objects.
-    id_column = type_coerce(Measurement.id, String) if raw_ids else Measurement.id
-    rows = sess.execute(
+    from operator import itemgetter
+
+    from sqlalchemy import LargeBinary
+
+    # Core, not the ORM's execute layer; the ids as raw bytes, never UUID objects:
+    # SQLite keeps 32 hex characters (read as text), PostgreSQL sends its 16 bytes
+    # (uuid_send). Issue 14: building objects per row cost more than opening it.
+    conn = db.session().connection()
+    raw_ids = conn.dialect.name == "sqlite"
+    if raw_ids:
+        id_column: Any = type_coerce(Measurement.id, String)
+    else:
+        id_column = type_coerce(func.uuid_send(Measurement.id), LargeBinary)
+    rows = conn.execute(
         select(Measurement.taken_at, id_column, Measurement.payload_sealed)
         .where(*where)
         .order_by(Measurement.taken_at)
@@ -624,15 +771,16 @@ def series(
             empty["moment"] = np.empty(0, dtype=object)
         return Series(kind, np.empty(0, dtype=np.int64), empty)
     cipher = _cipher(patient_id, kind)
-    if raw_ids:
-        pairs = ((bytes.fromhex(r[1]), r[2]) for r in rows)  # type: ignore[arg-type]
-    else:
-        pairs = ((r[1].bytes, r[2]) for r in rows)  # type: ignore[attr-defined]
+    # Columns by itemgetter, in C; zip(*rows) would make an iterator per row, and
+    # thousands of such objects alive at once bring on the slow full garbage collection.
+    ids = map(itemgetter(1), rows)
+    row_ids = map(bytes.fromhex, ids) if raw_ids else ids
+    pairs = zip(row_ids, map(itemgetter(2), rows), strict=True)
     parsed = v.columns(kind, cipher.open_many(TABLE, pairs))
     out: dict[str, np.ndarray] = {name: parsed[key] for name, key in columns}
     if kind == Kind.GLUCOSE:
         out["moment"] = parsed["m"]
-    epoch = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    epoch = np.fromiter(map(itemgetter(0), rows), dtype=np.int64, count=len(rows))
     return Series(kind, epoch, out)
 
 

@@ -36,7 +36,9 @@ class Arm(StrEnum):
     RIGHT = "right"
 
 
-@dataclass(frozen=True)
+# Value classes have slots: a 100,000-row import holds 100,000 of them at once, and a
+# __dict__ each (about 300 bytes) was a third of its memory (issue 14).
+@dataclass(frozen=True, slots=True)
 class BloodPressure:
     systolic: int
     diastolic: int
@@ -44,12 +46,12 @@ class BloodPressure:
     arm: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Weight:
     kg: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Glucose:
     mmol: float
     moment: str = Moment.OTHER.value
