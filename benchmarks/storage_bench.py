@@ -166,7 +166,8 @@ def _exercise(app: object, email: str) -> None:
         when = datetime.now(UTC) - timedelta(minutes=5)
         items = [(v.BloodPressure(131, 84, 70, None), when, "")]
         measurements.duplicates(user, user.id, items)  # the import preview
-        measurements.add(user, user.id, items[0][0], when, "", Source.API)
+        saved = measurements.add(user, user.id, items[0][0], when, "", Source.API)
+        measurements.get(user, user.id, saved.id)  # one reading by id (API GET, edit, delete)
 
 
 if __name__ == "__main__":
