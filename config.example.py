@@ -70,6 +70,11 @@ DATA_KEY_CACHE_SECONDS = 60
 # Password-reset requests ("Wachtwoord vergeten?") per e-mail address typed and per client
 # address. The answer is the same for known and unknown addresses.
 RESET_LIMIT_ACCOUNT = "3 per hour"
+# Registration mails per e-mail address typed (a link to confirm a new address, or the
+# owner's "someone tried to register" notice). Over it the registration page answers the
+# same as always, but nothing is sent and a pending registration is not replaced, so no
+# one can flood a mailbox or keep ending the owner's link. Counted for every address alike.
+REGISTER_LIMIT_ACCOUNT = "3 per hour"
 RESET_LIMIT_IP = "20 per hour"
 
 # Outgoing e-mail over SMTP (password-reset and set-password links, registration notices).

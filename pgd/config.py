@@ -54,6 +54,9 @@ class Defaults:
     IMPORT_RATE_LIMIT = "10 per hour"
     # Password-reset requests per e-mail address typed and per client address.
     RESET_LIMIT_ACCOUNT = "3 per hour"
+    # Registration mails per e-mail address typed (a confirmation link or the owner's
+    # notice); over it the page answers the same and nothing is sent or changed.
+    REGISTER_LIMIT_ACCOUNT = "3 per hour"
     RESET_LIMIT_IP = "20 per hour"
     # Outgoing e-mail (SMTP). Without MAIL_SERVER, messages go to the log and instance/mail/.
     MAIL_SERVER: str | None = None

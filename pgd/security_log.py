@@ -85,6 +85,7 @@ class Events:
     # off) over the login limits; `what` names the step. Not login.limited: no login.
     PASSWORD_RECHECK_LIMITED = "password.recheck_limited"  # noqa: S105 (an event name)
     REGISTRATION_EXISTING_ADDRESS = "account.registration_existing_address"
+    REGISTRATION_LIMITED = "account.registration_limited"  # mails for one address
     # A patient's own registration (pgd.accounts.confirmation): the link mailed to a new
     # or still-unconfirmed address, the link opened with the right password, and a link
     # that was unknown, used or expired, or opened with a wrong password (user_id only).

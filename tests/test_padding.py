@@ -427,3 +427,22 @@ def test_compact_and_json_payloads_give_the_same_columns() -> None:
     assert v.columns(Kind.WEIGHT, [v.encode(v.Weight(99.9), ""), b'{"kg":100.0}'])[
         "kg"
     ].tolist() == [99.9, 100.0]
+
+
+def test_the_stored_codes_of_arm_and_moment_are_pinned() -> None:
+    """Codes are positions: a reordered enum would silently change stored readings."""
+    assert v._ARMS == (None, "left", "right")
+    assert v._MOMENTS[:10] == (
+        "fasting",
+        "before_breakfast",
+        "after_breakfast",
+        "before_lunch",
+        "after_lunch",
+        "before_dinner",
+        "after_dinner",
+        "bedtime",
+        "night",
+        "other",
+    )
+    assert set(v._MOMENTS) == {m.value for m in Moment}
+    assert v.encode(v.Glucose(5.0, "night"), "")[-1] == 8

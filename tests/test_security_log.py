@@ -185,6 +185,23 @@ def test_registration_with_an_address_that_has_an_account(
     seclog.clean("Iemand Anders", "1950")
 
 
+def test_registration_limited(make_app: Any, seclog: Captured) -> None:
+    app = make_app(REGISTER_LIMIT_ACCOUNT="1 per hour")
+    form = {
+        "name": "Iemand Anders",
+        "email": "vol@example.nl",
+        "birth_date": "14-03-1950",
+        "password": WRONG_PASSWORD,
+        "confirm": WRONG_PASSWORD,
+    }
+    for _ in range(2):
+        assert post_form(_client(app), "/register", form).status_code == 302
+    line = seclog.one(Events.REGISTRATION_LIMITED)
+    _common(line, Events.REGISTRATION_LIMITED, "limited")
+    assert "vol@example.nl" not in seclog.text
+    seclog.clean("Iemand Anders", "1950")
+
+
 def test_registration_link_sent_confirmed_and_refused(app: Flask, seclog: Captured) -> None:
     """A new address: the link sent; at login "unconfirmed" (the page says nothing of it);
     the link with a wrong password, then the right one; then a used link. Only user ids."""

@@ -25,12 +25,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import Enum
 
+from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from limits import parse
 from sqlalchemy import update
 
 from pgd import db, mail, security_log
-from pgd.accounts import passwords, reset, services
+from pgd.accounts import passwords, reset, services, throttle
 from pgd.accounts.models import PasswordReset, Role, User
 
 CONFIRM_VALIDITY = timedelta(hours=24)  # said in the e-mail: "within 24 hours"
@@ -51,8 +53,18 @@ def register(
     chosen_language: the language picked on the site before, kept for the new account.
     The link is mailed in the language of the page that was filled in."""
     language = str(get_locale() or "")
+    # Hashed once, before anything is looked up: a new, a pending and a known address
+    # cost the same time (no timing oracle).
+    password_hash = passwords.hash_password(password)
+    if not _mail_allowed(email):
+        # The same answer; nothing sent, nothing made or replaced (counted for every
+        # address alike, so this says nothing about the address either).
+        security_log.event(security_log.Events.REGISTRATION_LIMITED, outcome="limited")
+        return
     try:
-        user = services.register_patient(email, password, name, birth_date, confirmed=False)
+        user = services.register_patient(
+            email, password, name, birth_date, confirmed=False, password_hash=password_hash
+        )
     except services.DuplicateEmail:
         existing = services.user_by_email(email)
         pending = (
@@ -62,7 +74,7 @@ def register(
             and existing.role == Role.PATIENT
         )
         renewed = (
-            services.replace_pending_registration(existing.id, password, name, birth_date)
+            services.replace_pending_registration(existing.id, password_hash, name, birth_date)
             if pending and existing is not None
             else None
         )
@@ -88,6 +100,12 @@ def register(
         user_id=user.id,
         registration=kind,  # "new", or "renewed": a pending one replaced
     )
+
+
+def _mail_allowed(email: str) -> bool:
+    """Count one registration mail for this address; False when over its limit."""
+    item = parse(current_app.config["REGISTER_LIMIT_ACCOUNT"])
+    return throttle.strategy().hit(item, "pgd-register-address", services.normalise_email(email))
 
 
 def _send_link(user: User, language: str) -> None:

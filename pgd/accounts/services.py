@@ -75,11 +75,13 @@ def _create_user(
     details: ClinicianDetails | None = None,
     must_change_password: bool = False,
     confirmed: bool = True,
+    password_hash: str | None = None,
 ) -> User:
     email = normalise_email(email)
     # Hashed first, also for an address that turns out to be taken: the answer to a
     # registration must not be quicker for an existing account (no timing oracle).
-    password_hash = passwords.hash_password(password)
+    # A caller that hashed already (the registration page, once for every path) passes it.
+    password_hash = password_hash or passwords.hash_password(password)
     with db.transaction() as sess:
         if sess.scalar(select(User.id).where(User.email == email)) is not None:
             raise DuplicateEmail("email", "duplicate")
@@ -109,30 +111,61 @@ def _create_user(
 
 
 def register_patient(
-    email: str, password: str, name: str, birth_date: date | None, *, confirmed: bool = True
+    email: str,
+    password: str,
+    name: str,
+    birth_date: date | None,
+    *,
+    confirmed: bool = True,
+    password_hash: str | None = None,
 ) -> User:
     """Create a patient account with a sealed profile, all in one transaction.
 
     confirmed=False only for the registration page: that account cannot log in until the
     link mailed to the address is opened (pgd.accounts.confirmation)."""
-    return _create_user(email, password, Role.PATIENT, name, birth_date, confirmed=confirmed)
+    return _create_user(
+        email,
+        password,
+        Role.PATIENT,
+        name,
+        birth_date,
+        confirmed=confirmed,
+        password_hash=password_hash,
+    )
 
 
 def replace_pending_registration(
-    user_id: uuid.UUID, password: str, name: str, birth_date: date | None
+    user_id: uuid.UUID, password_hash: str, name: str, birth_date: date | None
 ) -> User | None:
-    """Registering again with an address that is not confirmed yet: the new password, name
-    and date of birth replace the pending ones. None when the account is confirmed (or
-    gone) meanwhile; the caller then treats the address as taken."""
-    password_hash = passwords.hash_password(password)  # slow: outside the transaction
+    """Registering again with an address that is not confirmed yet: the new password (its
+    hash, made by the caller outside the transaction), name and date of birth replace the
+    pending ones. None when the account was confirmed (or switched off, or removed)
+    meanwhile; the caller then treats the address as taken.
+
+    The check and the change are one conditional UPDATE: an owner who confirms (or
+    resets the password) while this request hashes can never end up with this password."""
+    now = db.utcnow()
     with db.transaction() as sess:
-        user = sess.get(User, user_id)
-        if user is None or user.email_confirmed_at is not None or user.role != Role.PATIENT:
+        changed = sess.execute(
+            update(User)
+            .where(
+                User.id == user_id,
+                User.email_confirmed_at.is_(None),
+                User.disabled_at.is_(None),
+                User.role == str(Role.PATIENT),
+            )
+            .values(
+                password_hash=password_hash,
+                session_version=User.session_version + 1,
+                created_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not changed.rowcount:  # type: ignore[attr-defined]
             return None
-        user.password_hash = password_hash
-        user.session_version += 1
-        now = db.utcnow()
-        user.created_at = now
+        user = sess.get(User, user_id, populate_existing=True)
+        if user is None:  # cannot happen: the UPDATE above found it
+            return None
         # The links mailed for the earlier registration stop working.
         sess.execute(
             update(PasswordReset)

@@ -7,6 +7,7 @@ with it; they never see a key.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -289,37 +290,60 @@ def _check_permitted(owner_id: uuid.UUID, category: str) -> None:
 
 
 class _WorkerKeys:
+    """One per app and process; a worker's threads share it (hence the lock)."""
+
+    SWEEP_EVERY = 256  # puts between sweeps of expired entries
+
     def __init__(self) -> None:
         self.ring: KeyRing | None = None
         self.entries: dict[tuple[uuid.UUID, str], tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+        self._puts = 0
 
     def get(self, keyring: KeyRing, owner_id: uuid.UUID, category: str) -> bytes | None:
-        if keyring is not self.ring:
-            return None
-        found = self.entries.get((owner_id, category))
-        if found is None:
-            return None
-        if found[1] <= time.monotonic():
-            self.entries.pop((owner_id, category), None)
-            return None
-        return found[0]
+        with self._lock:
+            if keyring is not self.ring:
+                return None
+            found = self.entries.get((owner_id, category))
+            if found is None:
+                return None
+            if found[1] <= time.monotonic():
+                del self.entries[(owner_id, category)]
+                return None
+            return found[0]
 
     def put(self, keyring: KeyRing, owner_id: uuid.UUID, category: str, dek: bytes) -> None:
+        if (owner_id, category) in g.get("pgd_keys_made", ()):
+            return  # made in this request's transaction: it could still roll back
         seconds = float(current_app.config.get("DATA_KEY_CACHE_SECONDS", 0) or 0)
         if seconds <= 0:
             return
-        if keyring is not self.ring:  # another ring: nothing unwrapped before may stay
-            self.entries = {}
-            self.ring = keyring
-        self.entries[(owner_id, category)] = (dek, time.monotonic() + seconds)
+        now = time.monotonic()
+        with self._lock:
+            if keyring is not self.ring:  # another ring: nothing unwrapped before may stay
+                self.entries = {}
+                self.ring = keyring
+            self.entries[(owner_id, category)] = (dek, now + seconds)
+            self._puts += 1
+            if self._puts % self.SWEEP_EVERY == 0:  # no unwrapped key outlives its time
+                for key in [k for k, e in self.entries.items() if e[1] <= now]:
+                    del self.entries[key]
 
     def forget_owner(self, owner_id: uuid.UUID) -> None:
-        for key in [k for k in self.entries if k[0] == owner_id]:
-            self.entries.pop(key, None)
+        with self._lock:
+            for key in [k for k in self.entries if k[0] == owner_id]:
+                del self.entries[key]
 
     def clear(self) -> None:
-        self.entries = {}
-        self.ring = None
+        with self._lock:
+            self.entries = {}
+            self.ring = None
+
+
+def made_in_this_request(owner_id: uuid.UUID, category: str) -> None:
+    """A data key was created in this request's transaction: never kept in the worker's
+    cache from this request (pgd.crypto only)."""
+    g.setdefault("pgd_keys_made", set()).add((owner_id, category))
 
 
 def _worker_keys() -> _WorkerKeys:
@@ -416,6 +440,7 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
         if not create:
             raise DecryptionError(f"No {category} data key exists for this owner.")
         kek_id, wrapped = keyring.wrap(new_data_key(), owner_id, str(category))
+        made_in_this_request(owner_id, str(category))
         _ensure_check(sess, keyring, kek_id)
         _insert_unless_present(
             sess,

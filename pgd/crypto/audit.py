@@ -30,7 +30,14 @@ AUDIT_CATEGORY = "audit"
 def _key(sess: Session) -> bytes:
     """The unwrapped audit key, made on first use (inside the caller's transaction; two
     first uses at once both succeed and the first stored key wins)."""
-    from pgd.crypto import _ensure_check, _insert_unless_present, _stored_key, _worker_keys, ring
+    from pgd.crypto import (
+        _ensure_check,
+        _insert_unless_present,
+        _stored_key,
+        _worker_keys,
+        made_in_this_request,
+        ring,
+    )
 
     keyring = ring()
     worker = _worker_keys()  # the worker's cache of unwrapped keys (pgd.crypto)
@@ -41,6 +48,7 @@ def _key(sess: Session) -> bytes:
     stored = row is not None
     if row is None:
         kek_id, wrapped = keyring.wrap(new_data_key(), AUDIT_OWNER, AUDIT_CATEGORY)
+        made_in_this_request(AUDIT_OWNER, AUDIT_CATEGORY)
         _ensure_check(sess, keyring, kek_id)
         _insert_unless_present(
             sess,

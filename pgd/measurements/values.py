@@ -89,7 +89,20 @@ _WEIGHT = struct.Struct(">d")  # kg
 _GLUCOSE = struct.Struct(">dB")  # mmol/L, moment code
 _ARMS: tuple[str | None, ...] = (None, Arm.LEFT.value, Arm.RIGHT.value)
 _ARM_CODE = {a: i for i, a in enumerate(_ARMS)}
-_MOMENTS: tuple[str, ...] = tuple(m.value for m in Moment)
+# Stored codes: positions in these tuples. Never reorder them; a new moment goes at the end
+# (tests/test_padding.py pins them).
+_MOMENTS: tuple[str, ...] = (
+    "fasting",
+    "before_breakfast",
+    "after_breakfast",
+    "before_lunch",
+    "after_lunch",
+    "before_dinner",
+    "after_dinner",
+    "bedtime",
+    "night",
+    "other",
+)
 _MOMENT_CODE = {m: i for i, m in enumerate(_MOMENTS)}
 LAYOUT = {Kind.BLOOD_PRESSURE: _BP, Kind.WEIGHT: _WEIGHT, Kind.GLUCOSE: _GLUCOSE}
 

@@ -250,8 +250,9 @@ def _refresh_pairs(app: Any, pairs: Sequence[tuple[uuid.UUID, str]], *, coalesce
                 _refreshed[(patient_id, category)] = now
                 if len(_refreshed) > 10_000:
                     _refreshed.clear()
-        with app.app_context():  # its own session and key scope: the owner's work
+        with app.app_context():  # its own session: the owner's work, the owner's keys only
             try:
+                crypto.limit_keys_to(patient_id)
                 _refresh_marked(patient_id, category)
             except Exception:  # the mark stays; "my patients" rewrites it when read
                 import logging
@@ -265,21 +266,18 @@ def _refresh_marked(patient_id: uuid.UUID, category: str) -> None:
     from pgd.sharing.models import TriageStale
 
     with db.transaction() as sess:
-        marked = sess.scalar(
-            select(TriageStale.marked_at).where(
-                TriageStale.patient_id == patient_id, TriageStale.category == category
-            )
+        # The mark goes first, then the row is computed, in one transaction: every reading
+        # whose mark this removed was committed with it (one statement), so the rewrite
+        # sees it; a reading saved from now on marks again (on PostgreSQL its upsert waits
+        # for this transaction, then inserts). A failed rewrite rolls the removal back.
+        removed = sess.execute(
+            delete(TriageStale)
+            .where(TriageStale.patient_id == patient_id, TriageStale.category == category)
+            .execution_options(synchronize_session=False)
         )
-        if marked is None:
+        if not removed.rowcount:  # type: ignore[attr-defined]
             return  # rewritten meanwhile by another worker or a view of the list
         refresh(_Owner(patient_id), patient_id, category)
-        sess.execute(
-            delete(TriageStale).where(
-                TriageStale.patient_id == patient_id,
-                TriageStale.category == category,
-                TriageStale.marked_at <= marked,  # a reading saved meanwhile marks again
-            )
-        )
 
 
 def settle(principal: Principal, grants: Sequence[ActiveGrant]) -> int:

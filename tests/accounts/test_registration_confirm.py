@@ -226,3 +226,80 @@ def test_a_password_reset_confirms_an_unconfirmed_address(app: Flask) -> None:
     assert done.headers["Location"] == "/login"
     assert _user(app, "nieuw10@example.nl").email_confirmed_at is not None
     assert login(_english(app), "nieuw10@example.nl", NEW_PASSWORD).headers["Location"] == "/home"
+
+
+def test_every_address_costs_one_password_hash(
+    app: Flask, create_patient: Any, monkeypatch: Any
+) -> None:
+    """New, pending and known addresses hash the password exactly once (the hash is the
+    slow part: a pending address that hashed twice took twice as long, a timing oracle)."""
+    from pgd.accounts import passwords
+
+    create_patient(email="bekend@example.nl")
+    _register(_english(app), "pending@example.nl")  # pending from now on
+    real = passwords.hash_password
+    calls: list[str] = []
+
+    def counting(password: str) -> str:
+        calls.append(password)
+        return real(password)
+
+    monkeypatch.setattr(passwords, "hash_password", counting)
+    for address in ("nieuw3@example.nl", "pending@example.nl", "bekend@example.nl"):
+        calls.clear()
+        assert _register(_english(app), address, OTHER_PASSWORD).status_code == 302
+        assert calls == [OTHER_PASSWORD], address
+
+
+def test_an_owner_who_confirms_meanwhile_keeps_the_own_password(
+    app: Flask, monkeypatch: Any
+) -> None:
+    """A stranger registers the address again while the owner confirms it: the stranger's
+    password never lands on the confirmed account; the owner is told instead."""
+    from pgd.accounts import passwords
+
+    client = _english(app)
+    _register(client, "eigen@example.nl")
+    owner = _user(app, "eigen@example.nl")
+    real = passwords.hash_password
+
+    def confirm_meanwhile(password: str) -> str:
+        hashed = real(password)
+        with app.app_context(), db.transaction() as sess:  # the owner's click, elsewhere
+            sess.execute(
+                update(User).where(User.id == owner.id).values(email_confirmed_at=db.utcnow())
+            )
+        return hashed
+
+    monkeypatch.setattr(passwords, "hash_password", confirm_meanwhile)
+    before = len(mails_to(app, "eigen@example.nl"))
+    assert _register(_english(app), "eigen@example.nl", OTHER_PASSWORD).status_code == 302
+    monkeypatch.setattr(passwords, "hash_password", real)
+    assert login(_english(app), "eigen@example.nl", OTHER_PASSWORD).status_code != 302
+    assert login(_english(app), "eigen@example.nl", PASSWORD).status_code == 302
+    after = mails_to(app, "eigen@example.nl")
+    assert len(after) == before + 1  # the owner's notice, not a new link
+    assert "/register/confirm/" not in after[-1]
+
+
+def test_registration_mails_for_one_address_are_limited(make_app: Any, create_patient: Any) -> None:
+    """REGISTER_LIMIT_ACCOUNT: over it the page answers the same, but no mail goes out
+    and the pending registration is not replaced (the owner's link keeps working)."""
+    app = make_app(REGISTER_LIMIT_ACCOUNT="2 per hour")
+    first = _register(_english(app), "druk@example.nl")
+    link = mailed_link(app, "druk@example.nl")
+    assert _register(_english(app), "druk@example.nl").status_code == 302  # 2nd: renewed
+    renewed = mailed_link(app, "druk@example.nl")
+    assert renewed != link
+    sent = len(mails_to(app, "druk@example.nl"))
+    third = _register(_english(app), "druk@example.nl", OTHER_PASSWORD)
+    assert (third.status_code, third.headers["Location"]) == (
+        first.status_code,
+        first.headers["Location"],
+    )
+    assert len(mails_to(app, "druk@example.nl")) == sent  # nothing sent
+    client = _english(app)
+    page = client.get(_path(renewed))
+    assert page.status_code == 200  # the link of the second registration still works
+    done = post_form(client, _path(renewed), {"password": PASSWORD})
+    assert done.status_code == 302  # with the password of then, not the third one's

@@ -191,6 +191,32 @@ def test_each_patient_has_a_chain_of_their_own(app: Flask) -> None:
         assert access_log.verify().intact
 
 
+def test_reads_during_a_verification_are_no_false_alarm(app: Flask, monkeypatch: Any) -> None:
+    """verify() reads the heads, then walks the events: events appended in between (a
+    clinician reading while cron verifies), and a chain begun in between, are left to the
+    next run, not reported as removed events. A head row that is really gone still is."""
+    one, two = uuid.uuid4(), uuid.uuid4()
+    _append(app, one, 2)
+    with app.app_context():
+        snapshot = access_log.current_heads()
+    _append(app, one, 2)  # after the heads were read
+    _append(app, two, 1)  # a chain that did not exist then
+    monkeypatch.setattr(access_log, "current_heads", lambda sess=None: snapshot)
+    with app.app_context():
+        report = access_log.verify()
+    assert report.problems == []
+    assert report.events == 2  # the two events the heads named; the rest next time
+    monkeypatch.undo()
+    with app.app_context():
+        assert access_log.verify().intact
+        assert access_log.verify().events == 5
+    with app.app_context(), db.transaction() as sess:
+        sess.execute(delete(PatientLogHead).where(PatientLogHead.patient_id == two))
+    with app.app_context():
+        report = access_log.verify()
+    assert [p.patient_id for p in report.problems] == [two]
+
+
 def test_the_digest_cannot_be_recomputed_without_the_key(app: Flask, runner: Any) -> None:
     """Someone who can write the database changes an event and recomputes its digest, and
     the next one's link, with plain SHA-256: the keyed check fails at that event."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from pgd import db
 from pgd.sharing import triage
@@ -92,27 +92,32 @@ def test_a_burst_rewrites_once_and_the_list_settles_the_rest(
     assert rows[0].level == triage.ALARM
 
 
+@pytest.mark.parametrize("clock", [-60, 5])
 def test_a_reading_saved_meanwhile_stays_marked(
-    app: Flask, caller: Caller, monkeypatch: pytest.MonkeyPatch
+    app: Flask, caller: Caller, monkeypatch: pytest.MonkeyPatch, clock: int
 ) -> None:
-    """A rewrite removes only the mark it saw: a save that marks again while the rewrite
-    runs (a later marked_at) stays marked for the next rewrite."""
+    """A rewrite removes the mark before it computes: a save that marks again while the
+    rewrite runs stays marked for the next rewrite, also when its clock read earlier
+    (two uploads in parallel: marked_at follows the clock, not the commit order)."""
     made = _high(caller, datetime.now(UTC) - timedelta(hours=2))
     real = triage.refresh
 
     def saved_meanwhile(principal: Any, patient_id: Any, kind: Any, *rest: Any) -> None:
         real(principal, patient_id, kind, *rest)
-        db.session().execute(
-            update(TriageStale)
-            .where(TriageStale.patient_id == patient_id)
-            .values(marked_at=datetime.now(UTC) + timedelta(seconds=5))
+        conn = db.session().connection()
+        conn.execute(
+            triage.mark_stale_statement(conn.dialect.name),
+            {
+                "patient_id": patient_id,
+                "category": "blood_pressure",
+                "marked_at": datetime.now(UTC) + timedelta(seconds=clock),
+            },
         )
 
     monkeypatch.setattr(triage, "refresh", saved_meanwhile)
     made.close()
     assert _marks(app) == [(caller.user.id, "blood_pressure")]
     monkeypatch.setattr(triage, "refresh", real)
-    triage._refreshed.clear()
     with app.test_request_context():
         triage._refresh_marked(caller.user.id, "blood_pressure")
     assert _marks(app) == []
