@@ -104,6 +104,10 @@ def gunicorn(
         f"{HOST}:{port}",
         "--chdir",
         str(chdir),
+        # The project's settings (a worker freezes the app it built), for the app and for
+        # hello-world alike: the same gunicorn settings on both sides of the ratio.
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--log-level",
         "warning",
         app_spec,
