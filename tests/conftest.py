@@ -7,6 +7,9 @@ PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 import re
 import uuid
@@ -509,3 +512,26 @@ def mail_app(make_app: Callable[..., Flask], smtp: SmtpInbox) -> Iterator[Flask]
     )
     yield application
     application.extensions["pgd.engine"].dispose()
+
+
+# -- the security log, as tests read it --------------------------------------------------
+
+
+@pytest.fixture
+def seclog_stream(app: Flask) -> Iterator[io.StringIO]:
+    """The security log's JSON lines written while the test runs (the real formatter)."""
+    from pgd import security_log
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(security_log.JsonFormatter())
+    logger = logging.getLogger(security_log.LOGGER_NAME)
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)
+
+
+def security_events(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
+    """The parsed lines of one event kind, oldest first."""
+    lines = [json.loads(x) for x in stream.getvalue().splitlines() if x.strip()]
+    return [line for line in lines if line["event"] == kind]

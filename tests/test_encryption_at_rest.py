@@ -252,7 +252,7 @@ def test_interrupted_rotation_can_be_resumed(
 def test_crypto_shredding_makes_records_unreadable(app: Flask, create_patient: Any) -> None:
     user = create_patient()
     with app.test_request_context():
-        assert crypto.shred(user.id) == 1
+        assert crypto.destroy_patient_keys(user.id) == 1
         db.session().commit()
     with app.test_request_context(), pytest.raises(crypto.DecryptionError):
         services.profile_of(user.id)

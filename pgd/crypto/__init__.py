@@ -49,7 +49,6 @@ __all__ = [
     "permit_many",
     "permit_seal",
     "preload",
-    "shred",
     "token_digest",
 ]
 
@@ -486,11 +485,6 @@ def destroy_patient_keys(owner_id: uuid.UUID) -> int:
         for key in [k for k in cache if k[0] == owner_id]:
             del cache[key]
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def shred(owner_id: uuid.UUID) -> int:
-    """Destroy every data key of an owner (see destroy_patient_keys)."""
-    return destroy_patient_keys(owner_id)
 
 
 def token_digest(token: str) -> str:

@@ -11,6 +11,7 @@ against the clinical target (standard for age, or agreed), never the patient's o
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -33,6 +34,7 @@ from pgd.sharing.models import Grant, Triage
 from pgd.sharing.policy import Action, ActiveGrant, Principal
 
 TABLE = "triage"
+_log = logging.getLogger(__name__)
 MEASURED: tuple[str, ...] = tuple(k.value for k in Kind)
 ALARM, ATTENTION, FINE = 2, 1, 0
 _LEVEL_OF_STATUS = {"alarm": ALARM, "attention": ATTENTION}
@@ -255,9 +257,7 @@ def _refresh_pairs(app: Any, pairs: Sequence[tuple[uuid.UUID, str]], *, coalesce
                 crypto.limit_keys_to(patient_id)
                 _refresh_marked(patient_id, category)
             except Exception:  # the mark stays; "my patients" rewrites it when read
-                import logging
-
-                logging.getLogger(__name__).exception("triage rewrite after a save failed")
+                _log.exception("triage rewrite after a save failed")
 
 
 def _refresh_marked(patient_id: uuid.UUID, category: str) -> None:

@@ -5,13 +5,10 @@ second factor off ends all sessions but keeps a patient's API keys (issue 13).""
 from __future__ import annotations
 
 import io
-import json
-import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,7 +16,7 @@ from sqlalchemy import select
 from pgd import db, security_log
 from pgd.accounts import reset, tokens
 from pgd.accounts.models import ApiToken, LoginSession
-from tests.conftest import PASSWORD, enrol, login, login_clinician, post_form
+from tests.conftest import PASSWORD, enrol, login, login_clinician, post_form, security_events
 
 PHONE = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -28,22 +25,6 @@ PHONE = (
 LAPTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 NEW_PASSWORD = "een heel nieuw wachtwoord 42"
 NOWHERE_ELSE = "You are not logged in anywhere else."
-
-
-@pytest.fixture
-def seclog(app: Flask) -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(security_log.JsonFormatter())
-    logger = logging.getLogger(security_log.LOGGER_NAME)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
-
-
-def _events(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
-    lines = [json.loads(x) for x in stream.getvalue().splitlines() if x.strip()]
-    return [line for line in lines if line["event"] == kind]
 
 
 def _client(app: Flask, agent: str) -> FlaskClient:
@@ -85,7 +66,7 @@ def _open_rows(app: Flask, user: Any) -> list[str]:
 
 
 def test_a_password_change_keeps_this_device_and_ends_the_others_on_my_sessions(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     patient = create_patient()
     phone, laptop = _client(app, PHONE), _client(app, LAPTOP)
@@ -114,12 +95,12 @@ def test_a_password_change_keeps_this_device_and_ends_the_others_on_my_sessions(
     with app.app_context():
         key_id, revoked_at = db.session().execute(select(ApiToken.id, ApiToken.revoked_at)).one()
     assert revoked_at is not None
-    [revoked] = _events(seclog, security_log.Events.API_KEY_REVOKED)
+    [revoked] = security_events(seclog_stream, security_log.Events.API_KEY_REVOKED)
     assert (revoked["key_id"], revoked["reason"]) == (str(key_id), "password_changed")
 
 
 def test_a_reset_link_ends_every_session_and_key(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     patient = create_patient()
     phone, laptop = _client(app, PHONE), _client(app, LAPTOP)
@@ -133,12 +114,12 @@ def test_a_reset_link_ends_every_session_and_key(
     for client in (phone, laptop):
         assert client.get("/home").headers["Location"].startswith("/login")
     assert not _api_works(app, raw)
-    [revoked] = _events(seclog, security_log.Events.API_KEY_REVOKED)
+    [revoked] = security_events(seclog_stream, security_log.Events.API_KEY_REVOKED)
     assert revoked["reason"] == "password_reset"
 
 
 def test_switching_the_second_factor_off_ends_other_sessions_and_keeps_a_patients_keys(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     patient = create_patient()
     enrolled = enrol(app, patient)
@@ -157,4 +138,4 @@ def test_switching_the_second_factor_off_ends_other_sessions_and_keeps_a_patient
     assert _open_rows(app, patient) == ["Firefox;Windows"]
     # A patient's key never needed the second factor: it keeps working (as before).
     assert _api_works(app, raw)
-    assert _events(seclog, security_log.Events.API_KEY_REVOKED) == []
+    assert security_events(seclog_stream, security_log.Events.API_KEY_REVOKED) == []

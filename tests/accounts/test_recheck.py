@@ -6,18 +6,15 @@ step's limits (recheck_code)."""
 from __future__ import annotations
 
 import io
-import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pgd import security_log
 from pgd.security_log import Events
-from tests.conftest import PASSWORD, count_rows, enrol, login_clinician, post_form
+from tests.conftest import PASSWORD, count_rows, enrol, login_clinician, post_form, security_events
 
 WRONG = "dit is echt niet mijn wachtwoord"
 TOO_MANY = "Too many attempts. For your safety you have to wait 15 minutes before you try again."
@@ -34,22 +31,6 @@ STEPS = [
 ]
 
 
-@pytest.fixture
-def seclog(app: Flask) -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(security_log.JsonFormatter())
-    logger = logging.getLogger(security_log.LOGGER_NAME)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
-
-
-def _events(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
-    lines = [json.loads(x) for x in stream.getvalue().splitlines() if x.strip()]
-    return [line for line in lines if line["event"] == kind]
-
-
 def _enrolled_patient(app: Flask, create_patient: Callable[..., Any]) -> tuple[Any, FlaskClient]:
     """A patient with a second factor (so every one of the four pages is open), logged in."""
     enrolled = enrol(app, create_patient())
@@ -63,7 +44,7 @@ def _enrolled_patient(app: Flask, create_patient: Callable[..., Any]) -> tuple[A
 def test_every_password_recheck_is_limited_the_same_way(
     app: Flask,
     create_patient: Callable[..., Any],
-    seclog: io.StringIO,
+    seclog_stream: io.StringIO,
     what: str,
     url: str,
     form: dict[str, Any],
@@ -90,16 +71,16 @@ def test_every_password_recheck_is_limited_the_same_way(
     assert count_rows(app, "second_factors") == 1
     assert count_rows(app, "users") == 1
 
-    lines = _events(seclog, Events.PASSWORD_RECHECK_LIMITED)
+    lines = security_events(seclog_stream, Events.PASSWORD_RECHECK_LIMITED)
     assert [(line["what"], line["limit"], line["outcome"]) for line in lines] == [
         (what, ["account"], "limited")
     ] * 2
     assert {line["user_id"] for line in lines} == {str(enrolled.user.id)}
-    assert _events(seclog, Events.LOGIN_LIMITED) == []  # nobody was logging in
+    assert security_events(seclog_stream, Events.LOGIN_LIMITED) == []  # nobody was logging in
 
 
 def test_deleting_checks_the_code_on_the_code_steps_limits(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     enrolled, client = _enrolled_patient(app, create_patient)
     # The login's code was given back; two wrong codes are over the limit.
@@ -117,11 +98,11 @@ def test_deleting_checks_the_code_on_the_code_steps_limits(
     assert "This code is not right" not in page
     assert count_rows(app, "users") == 1  # the right code did not get through either
 
-    failed = _events(seclog, Events.SECOND_FACTOR_FAILED)
+    failed = security_events(seclog_stream, Events.SECOND_FACTOR_FAILED)
     assert [(line["step"], line["reason"]) for line in failed] == [
         ("account_deletion", "wrong")
     ] * 2
-    [line] = _events(seclog, Events.SECOND_FACTOR_LIMITED)
+    [line] = security_events(seclog_stream, Events.SECOND_FACTOR_LIMITED)
     assert (line["step"], line["user_id"]) == ("account_deletion", str(enrolled.user.id))
     # The right password each time gave its count back: no password limit was touched.
-    assert _events(seclog, Events.PASSWORD_RECHECK_LIMITED) == []
+    assert security_events(seclog_stream, Events.PASSWORD_RECHECK_LIMITED) == []

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,11 +16,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 
-from pgd import db, security_log
+from pgd import db
 from pgd.accounts import tokens
 from pgd.accounts.models import ApiToken
 from pgd.security_log import Events
-from tests.conftest import PASSWORD, count_rows, enrol, login, login_clinician, post_form
+from tests.conftest import (
+    PASSWORD,
+    count_rows,
+    enrol,
+    login,
+    login_clinician,
+    post_form,
+    security_events,
+)
 
 PAGE = "/settings/api-keys"
 CLINICIAN_PAGE = "/clinician/api-keys"
@@ -54,22 +61,6 @@ def patient_client(app: Flask, patient: Any) -> FlaskClient:
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     login(client, "patient@example.nl")
     return client
-
-
-@pytest.fixture
-def seclog(app: Flask) -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(security_log.JsonFormatter())
-    logger = logging.getLogger(security_log.LOGGER_NAME)
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
-
-
-def _events(stream: io.StringIO, kind: str) -> list[dict[str, Any]]:
-    lines = [json.loads(x) for x in stream.getvalue().splitlines() if x.strip()]
-    return [line for line in lines if line["event"] == kind]
 
 
 # -- expiry -------------------------------------------------------------------------------
@@ -131,7 +122,7 @@ def test_the_form_offers_a_year_by_default_and_nothing_longer_than_two(
 
 
 def test_an_expired_key_answers_401_with_the_date_and_a_log_line(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     patient = create_patient()
     info, raw = _key(app, patient)
@@ -150,13 +141,13 @@ def test_an_expired_key_answers_401_with_the_date_and_a_log_line(
     fhir = client.get(f"/fhir/Patient/{patient.id}", headers=_bearer(raw))
     assert fhir.status_code == 401
     assert "expired on" in fhir.get_json()["issue"][0]["diagnostics"]
-    lines = _events(seclog, Events.API_KEY_EXPIRED)
+    lines = security_events(seclog_stream, Events.API_KEY_EXPIRED)
     assert len(lines) == 2
     assert lines[0]["key_id"] == str(info.id)
     assert lines[0]["user_id"] == str(patient.id)
     assert lines[0]["outcome"] == "refused"
-    assert raw not in seclog.getvalue()
-    assert raw[4:12] not in seclog.getvalue()
+    assert raw not in seclog_stream.getvalue()
+    assert raw[4:12] not in seclog_stream.getvalue()
 
 
 def test_the_list_shows_an_expired_key_as_expired(
@@ -177,7 +168,7 @@ def test_the_list_shows_an_expired_key_as_expired(
 
 
 def test_a_read_only_key_cannot_write(
-    app: Flask, create_patient: Callable[..., Any], seclog: io.StringIO
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
 ) -> None:
     patient = create_patient()
     _info, raw = _key(app, patient, scopes=["read"])
@@ -200,7 +191,11 @@ def test_a_read_only_key_cannot_write(
     assert outcome["resourceType"] == "OperationOutcome"
     assert "may only read" in outcome["issue"][0]["diagnostics"]
     assert count_rows(app, "measurements") == 0
-    refused = [x for x in _events(seclog, Events.API_KEY_REFUSED) if x.get("reason") == "scope"]
+    refused = [
+        x
+        for x in security_events(seclog_stream, Events.API_KEY_REFUSED)
+        if x.get("reason") == "scope"
+    ]
     assert len(refused) == 3
 
 
@@ -236,7 +231,7 @@ NOT_RIGHT = "Your password is not right."
 def test_making_a_key_needs_the_right_password(
     app: Flask,
     patient_client: FlaskClient,
-    seclog: io.StringIO,
+    seclog_stream: io.StringIO,
     password: str,
     message: str,
     not_message: str,
@@ -252,7 +247,8 @@ def test_making_a_key_needs_the_right_password(
     assert not_message not in page
     assert count_rows(app, "api_tokens") == 0
     refused = [
-        (line["outcome"], line.get("reason")) for line in _events(seclog, Events.API_KEY_CREATED)
+        (line["outcome"], line.get("reason"))
+        for line in security_events(seclog_stream, Events.API_KEY_CREATED)
     ]
     assert refused == ([("failure", "password")] if logged else [])
 
