@@ -9,9 +9,16 @@ the app's own path (measurements.add_many), runs VACUUM ANALYZE and prints:
 - the buffers (8 kB pages) the five-year blood-pressure series query touches, with its
   plan: what a patient whose data is not in memory waits for.
 
+How the readings arrive decides how full PostgreSQL's index pages are, so there are two:
+--arrival import (default) saves each patient's five years at once (a CSV import);
+--arrival daily saves one day of one patient at a time, the patients in turn, day after
+day (meters and the web form): each patient's part of the index grows in its own place,
+and a page that splits in the middle of the index is left half full.
+
 Goal (issue 14): <= 250 bytes per reading including indexes; no unused index.
 
     .venv/bin/python benchmarks/storage_bench.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/storage_bench.py --postgres URL --arrival daily
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from sqlalchemy import create_engine, text
 from pgd import create_app, db
 from pgd.measurements import demo
 from pgd.measurements import services as measurements
-from pgd.measurements.models import Kind, Source
+from pgd.measurements.models import KIND_CODES, Kind, Source
 
 PASSWORD = "mijn hond loopt graag mee"
 PAGES = [
@@ -45,16 +52,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", required=True, help="URL of a maintenance database")
     parser.add_argument("--patients", type=int, default=10)
+    parser.add_argument("--arrival", choices=("import", "daily"), default="import")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, scratch_database(args.postgres, tmp) as url:
-        run(url, tmp, max(1, args.patients))
+        run(url, tmp, max(1, args.patients), args.arrival)
     print(
         "reproduce: .venv/bin/python benchmarks/storage_bench.py --postgres URL "
-        f"--patients {args.patients}"
+        f"--patients {args.patients} --arrival {args.arrival}"
     )
 
 
-def run(url: str, tmp: str, patients: int) -> None:
+def run(url: str, tmp: str, patients: int, arrival: str = "import") -> None:
     db.upgrade(url)
     app = create_app(
         {
@@ -70,13 +78,25 @@ def run(url: str, tmp: str, patients: int) -> None:
     end = date.today()
     first_id = None
     with app.test_request_context():
+        users, days = [], []
         for n in range(patients):
             user = accounts.register_patient(f"p{n}@example.nl", PASSWORD, f"Patient {n}", None)
             items = demo.generate(
                 end - timedelta(days=5 * 365), end, random.Random(n), glucose_per_week=5.2
             )
-            measurements.add_many(user, user.id, items, Source.DEMO)
             first_id = first_id or user.id
+            if arrival == "import":
+                measurements.add_many(user, user.id, items, Source.DEMO)
+                continue
+            by_day: dict[date, list] = {}
+            for item in items:
+                by_day.setdefault(item[1].date(), []).append(item)
+            users.append(user)
+            days.append(by_day)
+        for day in sorted({d for by_day in days for d in by_day}):
+            for user, by_day in zip(users, days, strict=True):
+                if day in by_day:
+                    measurements.add_many(user, user.id, by_day[day], Source.DEMO)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -96,7 +116,9 @@ def run(url: str, tmp: str, patients: int) -> None:
                 "ORDER BY s.indexrelname"
             )
         ).all()
-        print(f"PostgreSQL, {patients} patients x 5 years: {readings:,} readings")
+        print(
+            f"PostgreSQL, {patients} patients x 5 years: {readings:,} readings (arrival: {arrival})"
+        )
         print(f"{'relation':44} {'MB':>8} {'B/reading':>10} {'scans':>7}")
         print(f"{'measurements (heap, TOAST, maps)':44} {heap / 1e6:8.1f} {heap / readings:10.1f}")
         total = heap
@@ -124,7 +146,7 @@ def run(url: str, tmp: str, patients: int) -> None:
                 "FROM measurements WHERE patient_id = :p AND kind = :k AND taken_at >= :t "
                 "ORDER BY taken_at"
             ),
-            {"p": first_id, "k": Kind.BLOOD_PRESSURE.value, "t": since},
+            {"p": first_id, "k": KIND_CODES[Kind.BLOOD_PRESSURE.value], "t": since},
         ).scalars()
         lines = list(plan)
         print("five-year blood-pressure series of one patient:")

@@ -236,8 +236,11 @@ def test_version_1_rows_in_the_database_still_open(app: Flask, create_patient: A
     old = _seal_v1(dek, "measurements", reading.id, "weight", payload, owner=user.id)
     with app.app_context():
         sess = db.session()
-        row = sess.get(Measurement, reading.id)
-        assert row is not None
+        row = sess.scalars(
+            select(Measurement).where(
+                Measurement.patient_id == user.id, Measurement.id == reading.id
+            )
+        ).one()
         assert row.payload_sealed[0] == 2
         row.payload_sealed = old
         sess.commit()

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from pgd import crypto, db
 from pgd.measurements import values as v
-from pgd.measurements.models import Kind, Measurement, Source
+from pgd.measurements.models import KIND_CODES, SOURCE_CODES, Kind, Measurement, Source
 from pgd.sharing.policy import Action, Principal, require
 
 TABLE = "measurements"
@@ -156,14 +156,15 @@ def _insert_marking_triage(sess: Session, row: dict[str, Any], now: datetime) ->
             inserted = (
                 insert(_TABLE)
                 .values({c: bindparam(c, type_=_TABLE.c[c].type) for c in columns})
-                .returning(_TABLE.c.patient_id, _TABLE.c.kind)
+                .returning(_TABLE.c.patient_id)
                 .cte("inserted")
             )
             _MARKING[name] = mark.from_select(
                 ["patient_id", "category", "marked_at"],
                 select(
                     inserted.c.patient_id,
-                    inserted.c.kind,
+                    # The category as text (the table keeps the kind as a code).
+                    bindparam("category", type_=String(16)),
                     bindparam("marked_at", type_=_MARKED_AT_TYPE),
                 ).select_from(inserted),
             )
@@ -171,7 +172,7 @@ def _insert_marking_triage(sess: Session, row: dict[str, Any], now: datetime) ->
             _MARKING[name] = mark
     statement = _MARKING[name]
     if name == "postgresql":
-        conn.execute(statement, {**row, "marked_at": now})
+        conn.execute(statement, {**row, "category": row["kind"], "marked_at": now})
     else:
         conn.execute(_INSERT_ONE, row)
         conn.execute(
@@ -247,17 +248,14 @@ def _copy_postgresql(
     """COPY … FROM STDIN in PostgreSQL's binary format, in this transaction: one round
     trip a few MB instead of a parameter set a row."""
     pid = constant["patient_id"].bytes
-    source = constant["source"].encode()
     micros = (constant["created_at"] - _PG_EPOCH) // timedelta(microseconds=1)
     head = struct.pack(">hi", len(_COLUMN_NAMES), 16)
+    # kind and source are smallint codes (pgd.measurements.models): length 2, big-endian.
     middle = {
-        kind.value: struct.pack(">i", 16)
-        + pid
-        + struct.pack(">i", len(kind.value))
-        + kind.value.encode()
-        for kind in Kind
+        name: struct.pack(">i", 16) + pid + struct.pack(">ih", 2, code)
+        for name, code in KIND_CODES.items()
     }
-    tail = struct.pack(">i", len(source)) + source + struct.pack(">iq", 8, micros)
+    tail = struct.pack(">ih", 2, SOURCE_CODES[constant["source"]]) + struct.pack(">iq", 8, micros)
     number = struct.Struct(">iqi").pack  # taken_at (8 bytes) and the sealed payload's length
     driver = sess.connection().connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(_COPY) as copy:  # type: ignore[union-attr]
@@ -287,11 +285,12 @@ def _insert_rows(
         fixed[name] = processor(value) if processor is not None else value
     if dialect.name == "sqlite":
         pid, source, created = fixed["patient_id"], fixed["source"], fixed["created_at"]
+        codes = KIND_CODES
         for start in range(0, len(rows), _BATCH):
             _insert_sqlite(
                 sess,
                 [
-                    (row_id.hex(), pid, kind, epoch, sealed, source, created)
+                    (row_id.hex(), pid, codes[kind], epoch, sealed, source, created)
                     for row_id, kind, epoch, sealed in rows[start : start + _BATCH]
                 ],
             )
@@ -408,18 +407,18 @@ def add_encoded(
         by_kind: dict[str, list[int]] = {}
         for index, row in enumerate(new):
             by_kind.setdefault(row[0], []).append(index)
-        sealed: list[bytes] = [b""] * len(new)
-        for kind, indexes in by_kind.items():
+        # In the key's order (kind, then time): each new index entry lands right after the
+        # one before, so PostgreSQL fills index pages instead of splitting them half-empty.
+        out: list[tuple[bytes, str, int, bytes]] = []
+        for kind in sorted(by_kind, key=KIND_CODES.__getitem__):
+            indexes = sorted(by_kind[kind], key=lambda i: new[i][1])
             done = ciphers[kind].seal_many(
                 TABLE, [(ids[i * 16 : i * 16 + 16], new[i][2]) for i in indexes]
             )
-            for i, blob in zip(indexes, done, strict=True):
-                sealed[i] = blob
-        out = [
-            (ids[i * 16 : i * 16 + 16], kind, epoch, blob)
-            for i, ((kind, epoch, _), blob) in enumerate(zip(new, sealed, strict=True))
-        ]
-        del sealed
+            out.extend(
+                (ids[i * 16 : i * 16 + 16], kind, new[i][1], blob)
+                for i, blob in zip(indexes, done, strict=True)
+            )
         constant = {"patient_id": patient_id, "source": source.value, "created_at": db.utcnow()}
         _insert_rows(sess, out, constant)
         del out
@@ -594,7 +593,14 @@ def remove(principal: Principal, patient_id: uuid.UUID, reading_id: uuid.UUID) -
     with db.transaction() as sess:
         row = _row(patient_id, reading_id)
         require(principal, patient_id, row.kind, Action.WRITE)
-        sess.execute(delete(Measurement).where(Measurement.id == row.id))
+        sess.execute(
+            delete(Measurement).where(
+                Measurement.patient_id == patient_id,
+                Measurement.kind == row.kind,
+                Measurement.taken_at == row.taken_at,
+                Measurement.id == row.id,
+            )
+        )
         _refresh_triage(principal, patient_id, row.kind)
 
 

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from pgd import db
+from pgd.measurements.models import Measurement
 from pgd.measurements.validation import LOCAL
 from tests.conftest import count_rows, csrf_token, login, post_form
 
@@ -77,7 +78,7 @@ def test_good_file_preview_then_confirm(patient: FlaskClient, app: Flask) -> Non
     assert count_rows(app, "measurements") == 4
     assert count_rows(app, "pending_imports") == 0
     with app.app_context():
-        sources = db.session().execute(text("SELECT DISTINCT source FROM measurements")).all()
+        sources = db.session().execute(select(Measurement.source).distinct()).all()
     assert sources == [("csv",)]
 
 
