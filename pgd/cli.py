@@ -23,6 +23,14 @@ def register(app: Flask) -> None:
         crypto.verify_ring(db.session(), crypto.ring())
         click.echo("Database is up to date.")
 
+    @app.cli.command("citus-statements")
+    def citus_statements() -> None:
+        """Print the SQL that distributes the tables over a Citus cluster (by patient)."""
+        from pgd import distribution
+
+        for statement in distribution.citus_statements():
+            click.echo(statement)
+
     @app.cli.command("create-clinician")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

@@ -46,8 +46,10 @@ class Deleted:
 
 def _owner_columns(table: Table) -> list[str]:
     """The columns of a table that point at the person: a foreign key to users.id that
-    cascades (SET NULL columns name an author, handled by the database), or a column
-    named like an owner (a table without a foreign key, such as a future one)."""
+    cascades, or a column named like an owner (a table without a foreign key, such as
+    data_keys). Columns naming another person (grants.clinician_id,
+    agreed_targets.author_id, measuring_weeks.requested_by) have no foreign key
+    (pgd.distribution) and are not owners: a patient's rows go by the patient column."""
     found = []
     for column in table.columns:
         cascades = any(

@@ -174,7 +174,13 @@ def check_in(
         if g.kind != GoalKind.ACTIVITY or g.state != State.ACTIVE:
             raise Invalid({"day": _("You can only check in on an active activity goal.")})
         taken = set(
-            sess.scalars(select(CheckIn.day).where(CheckIn.goal_id == goal_id, CheckIn.day == day))
+            sess.scalars(
+                select(CheckIn.day).where(
+                    CheckIn.patient_id == patient_id,
+                    CheckIn.goal_id == goal_id,
+                    CheckIn.day == day,
+                )
+            )
         )
         count = validation.check_in(day, today, g.start, taken, count_raw, g.mode, g.unit)
         row = CheckIn(id=db.new_id(), patient_id=patient_id, goal_id=goal_id, day=day)

@@ -138,4 +138,8 @@ def remove_question(principal: Principal, patient_id: uuid.UUID, question_id: uu
     require(principal, patient_id, CATEGORY, Action.WRITE)
     with db.transaction() as sess:
         row = _row(patient_id, question_id)
-        sess.execute(delete(ConsultQuestion).where(ConsultQuestion.id == row.id))
+        sess.execute(
+            delete(ConsultQuestion).where(
+                ConsultQuestion.patient_id == patient_id, ConsultQuestion.id == row.id
+            )
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, PrimaryKeyConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pgd.db import Base, new_id, utcnow
@@ -15,11 +15,11 @@ class PendingImport(Base):
     """The validated rows of one upload, sealed under the patient's "imports" key."""
 
     __tablename__ = "pending_imports"
+    # The patient first (pgd.distribution); the key also serves "this patient's uploads".
+    __table_args__ = (PrimaryKeyConstraint("patient_id", "id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    patient_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )

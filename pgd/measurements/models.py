@@ -140,13 +140,16 @@ class AgreedTarget(Base):
         Index("ix_agreed_targets_patient_kind_time", "patient_id", "kind", "created_at"),
     )
 
+    # Primary key (patient_id, id), the patient first (pgd.distribution).
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     # Who wrote it: the clinician, or the patient (a patient's change is kept as history).
-    author_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+    # No foreign key: a clinician's row is another person's (pgd.distribution); clinician
+    # accounts are switched off, never deleted.
+    author_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -161,12 +164,14 @@ class MeasuringWeek(Base):
     __tablename__ = "measuring_weeks"
     __table_args__ = (Index("ix_measuring_weeks_patient_created", "patient_id", "created_at"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    start_day: Mapped[date | None] = mapped_column(Date)  # local day 1 (Europe/Amsterdam)
-    requested_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    # Primary key (patient_id, id), the patient first (pgd.distribution).
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    start_day: Mapped[date | None] = mapped_column(Date)  # local day 1 (Europe/Amsterdam)
+    # The clinician who asked; no foreign key, like agreed_targets.author_id.
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,9 @@
-"""Sharing tables: grants, one-time share codes, and the hash-chained access log."""
+"""Sharing tables: grants, one-time share codes, and the hash-chained access log.
+
+The patient's tables key on the patient first (pgd.distribution). A grant names its
+clinician without a foreign key: the clinician's row is another person's, and clinician
+accounts are switched off (pgd.accounts.disabling), never deleted.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
 )
@@ -32,14 +39,16 @@ class Grant(Base):
 
     __tablename__ = "grants"
     __table_args__ = (
-        # "My patients": active grants of one clinician, most recently shared first.
+        PrimaryKeyConstraint("patient_id", "id"),
+        # "My patients": active grants of one clinician, most recently shared first (on a
+        # distributed database a query over every shard: grants live with the patient).
         Index("ix_grants_clinician_created", "clinician_id", "created_at"),
         Index("ix_grants_patient_clinician", "patient_id", "clinician_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    clinician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    clinician_id: Mapped[uuid.UUID] = mapped_column()  # no foreign key: see the module
     categories: Mapped[str] = mapped_column(String(200))
     # Start of the data period (UTC); None shares all data.
     data_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -58,10 +67,19 @@ class GrantChange(Base):
     grant's life; shown to the patient on the sharing overview."""
 
     __tablename__ = "grant_changes"
-    __table_args__ = (Index("ix_grant_changes_patient_changed", "patient_id", "changed_at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("patient_id", "id"),
+        ForeignKeyConstraint(
+            ["patient_id", "grant_id"],
+            ["grants.patient_id", "grants.id"],
+            ondelete="CASCADE",
+            name="fk_grant_changes_grant_id_grants",
+        ),
+        Index("ix_grant_changes_patient_changed", "patient_id", "changed_at"),
+    )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    grant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("grants.id", ondelete="CASCADE"))
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
+    grant_id: Mapped[uuid.UUID] = mapped_column()
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     categories_before: Mapped[str] = mapped_column(String(200))
@@ -125,11 +143,12 @@ class AccessEvent(Base):
 
     __tablename__ = "access_events"
     __table_args__ = (
+        PrimaryKeyConstraint("patient_id", "id"),
         Index("uq_access_events_patient_seq", "patient_id", "seq", unique=True),
         Index("ix_access_events_chain_seq", "chain", "seq"),  # the legacy chain in order
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    id: Mapped[uuid.UUID] = mapped_column(default=new_id)
     # Chain 1 (legacy, before migration 0016): one global SHA-256 chain, seq global.
     # Chain 2: a keyed (HMAC) chain per patient, seq counts per patient.
     chain: Mapped[int] = mapped_column(SmallInteger, server_default="1")

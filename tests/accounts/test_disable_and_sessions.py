@@ -206,7 +206,7 @@ def test_a_disabled_clinician_loses_every_patient_and_disappears_from_choices(
     assert _api(api, f"/patients/{patient.id}/measurements", raw).status_code == 401
     with app.app_context():
         assert db.session().scalar(select(ShareCode)) is None
-        grant = db.session().get(Grant, grant_id)
+        grant = db.session().get(Grant, (patient.id, grant_id))
         assert grant is not None
         assert grant.revoked_at is not None
         assert policy.active_grant(clinician.id, patient.id) is None

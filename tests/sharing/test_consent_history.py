@@ -87,7 +87,7 @@ def test_made_extended_narrowed_and_stopped_appear_newest_first(
     places = [page.index(line) for line in lines]
     assert places == sorted(places)  # newest first
     with app.app_context():
-        row = db.session().get(Grant, grant_id)
+        row = db.session().scalar(select(Grant).where(Grant.id == grant_id))
         assert row is not None
         assert row.stopped_by == "patient"
 
@@ -110,7 +110,7 @@ def test_a_switched_off_clinicians_stop_says_why(
     assert stop < made
     assert "You stopped sharing" not in page
     with app.app_context():
-        row = db.session().get(Grant, grant_id)
+        row = db.session().scalar(select(Grant).where(Grant.id == grant_id))
         assert row is not None
         assert row.stopped_by == "disabled"
 

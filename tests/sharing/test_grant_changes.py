@@ -47,7 +47,7 @@ def web(app: Flask, patient: Any) -> FlaskClient:
 def _row(app: Flask, grant_id: uuid.UUID) -> tuple[Any, ...]:
     """The grant's terms as stored (UTC-aware), to compare before and after."""
     with app.app_context():
-        row = db.session().get(Grant, grant_id)
+        row = db.session().scalar(select(Grant).where(Grant.id == grant_id))
         assert row is not None
         return (
             row.categories,
