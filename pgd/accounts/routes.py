@@ -242,34 +242,34 @@ def logout() -> Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @policy.patient
-def change_password() -> Response | str:
+def change_password() -> ResponseReturnValue:
     return _change_password()
 
 
 @bp.route("/clinician/account/password", methods=["GET", "POST"])
 @policy.clinician
-def clinician_change_password() -> Response | str:
+def clinician_change_password() -> ResponseReturnValue:
     return _change_password()
 
 
-def _change_password() -> Response | str:
+def _change_password() -> ResponseReturnValue:
     profile = services.profile_of(current_user.id)
     form = ChangePasswordForm(email=current_user.email, name=profile.name)
     if form.validate_on_submit():
-        account = current_user.email
-        if not throttle.attempt(account):
-            abort(429)
         try:
             services.change_password(
                 current_user._get_current_object(),
                 form.current_password.data,
                 form.new_password.data,
             )
-        except services.AccountError:
+        except services.AccountError as refused:
+            if refused.message == "limited":  # not checked: the form says how long to wait
+                checked = throttle.Recheck("limited")
+                form.current_password.errors = [throttle.password_text(checked)]
+                return render_template("accounts/password.html", form=form), checked.status
             security_log.event(security_log.Events.PASSWORD_CHANGE_FAILED, outcome="failure")
             form.current_password.errors = [_("Your current password is not right.")]
         else:
-            throttle.succeeded(account)
             security_log.event(security_log.Events.PASSWORD_CHANGED, outcome="success")
             # This session continues under the new version; all others end.
             login_user(current_user._get_current_object())

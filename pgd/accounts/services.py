@@ -277,9 +277,16 @@ def log_ended(user: User, ended: Ended) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password and end everything else (end_everything) in one transaction:
     every other login session and every API key of the user (issue 13). The session of
-    this request goes on (the caller logs it in again under the new session version)."""
-    if not passwords.verify(user.password_hash, current):
-        raise AccountError("current_password", "wrong")
+    this request goes on (the caller logs it in again under the new session version).
+
+    The current password is re-checked on the login limits (throttle.recheck_password):
+    AccountError("current_password", outcome) with outcome "missing", "wrong" or
+    "limited" (then it was not checked at all)."""
+    from pgd.accounts import throttle  # late: throttle reads the app's limiter
+
+    checked = throttle.recheck_password(user, current, what="password_change")
+    if not checked.ok:
+        raise AccountError("current_password", checked.outcome)
     new_hash = passwords.hash_password(new)  # slow: outside the transaction
     with db.transaction():
         user.password_hash = new_hash

@@ -106,3 +106,42 @@ def test_deleting_checks_the_code_on_the_code_steps_limits(
     assert (line["step"], line["user_id"]) == ("account_deletion", str(enrolled.user.id))
     # The right password each time gave its count back: no password limit was touched.
     assert security_events(seclog_stream, Events.PASSWORD_RECHECK_LIMITED) == []
+
+
+def test_changing_the_password_is_a_recheck_with_the_same_limit(
+    app: Flask, create_patient: Callable[..., Any], seclog_stream: io.StringIO
+) -> None:
+    """The current password on the change-password page counts on the same limits, and
+    over them the page shows the form with the words next to the field (it was a bare
+    429 error page logged as a login)."""
+    enrolled, client = _enrolled_patient(app, create_patient)
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "2 per 15 minutes"
+    new = "een heel ander nieuw wachtwoord"
+    url = "/account/password"
+    for _ in range(2):
+        wrong = post_form(
+            client, url, {"current_password": WRONG, "new_password": new, "confirm": new}
+        )
+        assert wrong.status_code == 200
+        assert "current password is not right" in wrong.get_data(as_text=True)
+    for password in (WRONG, PASSWORD):
+        limited = post_form(
+            client, url, {"current_password": password, "new_password": new, "confirm": new}
+        )
+        assert limited.status_code == 429
+        page = limited.get_data(as_text=True)
+        assert TOO_MANY in page.split('id="current_password-error"', 1)[1][:400]
+        assert 'name="new_password"' in page
+    lines = security_events(seclog_stream, Events.PASSWORD_RECHECK_LIMITED)
+    assert [(line["what"], line["outcome"]) for line in lines] == [
+        ("password_change", "limited")
+    ] * 2
+    assert security_events(seclog_stream, Events.LOGIN_LIMITED) == []
+    assert security_events(seclog_stream, Events.PASSWORD_CHANGED) == []
+    # A right password, once the limit allows it, changes it and gives its count back.
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "5 per 15 minutes"
+    done = post_form(
+        client, url, {"current_password": PASSWORD, "new_password": new, "confirm": new}
+    )
+    assert done.status_code == 302
+    assert len(security_events(seclog_stream, Events.PASSWORD_CHANGED)) == 1
