@@ -178,13 +178,14 @@ def _limits_unavailable(_error: Exception) -> Any:
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     try:
-        from redis.exceptions import ConnectionError as RedisDown  # the `redis` extra
-        from redis.exceptions import TimeoutError as RedisSlow
+        # The `redis` extra. Every error of the client: down or slow (ConnectionError,
+        # TimeoutError) and a server that answers but will not count (ResponseError: out
+        # of memory, a read-only replica, a database number it lacks) alike.
+        from redis.exceptions import RedisError
     except ImportError:  # without it Redis cannot be configured at all
         pass
     else:
-        app.register_error_handler(RedisDown, _limits_unavailable)
-        app.register_error_handler(RedisSlow, _limits_unavailable)
+        app.register_error_handler(RedisError, _limits_unavailable)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

@@ -98,3 +98,72 @@ def test_an_unreachable_limit_storage_refuses_logins_and_nothing_else(tmp_path: 
     finally:
         outage.extensions["pgd.engine"].dispose()
         working.extensions["pgd.engine"].dispose()
+
+
+@contextmanager
+def _refusing_redis() -> Iterator[int]:
+    """A server that speaks Redis's protocol and answers every command with the error a
+    read-only replica gives: the client connects, then each count fails with a
+    ResponseError (not a ConnectionError)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            while not stop.is_set():
+                try:
+                    if not conn.recv(65536):
+                        return
+                    conn.sendall(b"-READONLY You can't write against a read only replica.\r\n")
+                except OSError:
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _addr = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1])
+    finally:
+        stop.set()
+        server.close()
+        thread.join(timeout=5)
+
+
+def test_a_limit_storage_that_refuses_to_count_is_an_outage_too(tmp_path: Path) -> None:
+    """A Redis that answers but will not count (read-only replica, out of memory) refuses
+    the login the same way as one that is down: 503 and Retry-After, logged; it was a 500."""
+    try:
+        import redis  # noqa: F401  - the `redis` extra (pyproject.toml)
+    except ImportError:
+        if IN_CI:
+            pytest.fail("CI=true: the redis extra must be installed (make test installs it)")
+        pytest.skip("the redis extra is not installed: pip install -e '.[redis]'")
+    url = f"sqlite:///{tmp_path / 'pgd.sqlite3'}"
+    db.upgrade(url)
+    common = {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url, **FAST_HASHING}
+    with _refusing_redis() as port:
+        app = create_app({**common, "RATELIMIT_STORAGE": f"redis://127.0.0.1:{port}/0"})
+        try:
+            browser = app.test_client()
+            browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+            with _security_lines() as lines:
+                refused = post_form(
+                    browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
+                )
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "60"
+            assert "Try again in a few minutes" in refused.get_data(as_text=True)
+            assert [line["event"] for line in lines] == ["limits.unavailable"]
+        finally:
+            app.extensions["pgd.engine"].dispose()
