@@ -31,6 +31,50 @@ def register(app: Flask) -> None:
         for statement in distribution.citus_statements():
             click.echo(statement)
 
+    @app.cli.command("compact-readings")
+    @click.option(
+        "--lock-timeout",
+        default=10,
+        show_default=True,
+        type=click.IntRange(1, 600),
+        help="Seconds to wait for the table's lock before giving up (nothing changes).",
+    )
+    def compact_readings(lock_timeout: int) -> None:
+        """PostgreSQL: rewrite the readings in the order of their key (CLUSTER).
+
+        Readings saved one day at a time end up spread over the table, a page each, and
+        leave index pages half full: a patient whose data is not in memory waits for
+        every page (benchmarks/cold_bench.py), and the table grows. Afterwards each
+        patient's readings lie together again. It holds the table's lock while it runs:
+        readings saved meanwhile wait for it, so run it at a quiet hour (cron)."""
+        import time
+
+        from sqlalchemy import text
+        from sqlalchemy.exc import OperationalError
+
+        engine = db.engine()
+        if engine.dialect.name != "postgresql":
+            click.echo("Nothing to do: this is for PostgreSQL only.")
+            return
+        size = text("SELECT pg_total_relation_size('measurements')")
+        began = time.perf_counter()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            before = conn.execute(size).scalar_one()
+            conn.execute(text(f"SET lock_timeout = '{lock_timeout}s'"))
+            try:
+                conn.execute(text("CLUSTER measurements USING pk_measurements"))
+            except OperationalError as busy:
+                raise click.ClickException(
+                    f"The readings table stayed in use for {lock_timeout} s; nothing was "
+                    "changed. Try again at a quieter moment (or with a longer --lock-timeout)."
+                ) from busy
+            conn.execute(text("ANALYZE measurements"))
+            after = conn.execute(size).scalar_one()
+        click.echo(
+            f"Readings compacted: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB "
+            f"in {time.perf_counter() - began:.1f} s."
+        )
+
     @app.cli.command("create-clinician")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

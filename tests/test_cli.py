@@ -94,3 +94,56 @@ def test_db_upgrade_is_idempotent(app: Flask) -> None:
     from pgd import db
 
     assert db.schema_is_current(app.extensions["pgd.engine"])
+
+
+def test_compact_readings_clusters_the_table_on_postgresql(app: Flask, create_patient: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from pgd import db
+    from pgd.measurements import services as measurements
+    from pgd.measurements import values as v
+
+    user = create_patient()
+    start = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    with app.test_request_context():
+        for day in range(20):
+            measurements.add(user, user.id, v.Weight(80 + day / 10), start + timedelta(days=day))
+        engine = db.engine().dialect.name
+    result = app.test_cli_runner().invoke(args=["compact-readings"])
+    assert result.exit_code == 0, result.output
+    if engine != "postgresql":
+        assert "Nothing to do" in result.output
+        return
+    assert "Readings compacted:" in result.output
+    with app.app_context():
+        clustered = db.session().execute(
+            text(
+                "SELECT i.indisclustered FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'pk_measurements'"
+            )
+        )
+        assert clustered.scalar_one() is True
+    with app.test_request_context():
+        page = measurements.page(user, user.id, limit=50)
+    assert [r.value for r in page.readings] == [v.Weight(80 + d / 10) for d in reversed(range(20))]
+
+
+def test_compact_readings_gives_up_when_the_table_stays_busy(app: Flask) -> None:
+    from sqlalchemy import create_engine, text
+
+    with app.app_context():
+        from pgd import db
+
+        url = db.engine().url
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("CLUSTER is PostgreSQL's")
+    other = create_engine(url)
+    with other.connect() as conn:
+        conn.execute(text("LOCK TABLE measurements IN SHARE MODE"))  # held until rollback
+        result = app.test_cli_runner().invoke(args=["compact-readings", "--lock-timeout", "1"])
+        conn.rollback()
+    other.dispose()
+    assert result.exit_code == 1
+    assert "stayed in use for 1 s; nothing was changed" in result.output
