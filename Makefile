@@ -107,6 +107,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/fhir_bench.py
 	$(BIN)/python benchmarks/report_bench.py
 	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/cold_bench.py
 
 # The partial plotly.js (scatter, bar, pie) the chart pages load, at the plotly.js version
 # the installed python plotly ships (override: make vendor-plotly PLOTLY_JS=4.1.1).
