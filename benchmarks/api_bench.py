@@ -3,7 +3,9 @@
 Builds a temporary instance (migrated database, keys, one patient with an API token),
 serves it with `gunicorn -w 2 "pgd:create_app()"` on a free 127.0.0.1 port, drives
 POST requests with wrk for a fixed time, and measures a hello-world Flask app the same
-way as the reference. Everything stays on loopback; both servers are stopped at the end.
+way as the reference, and the floor of a durable write: Flask with one committed INSERT
+per request and nothing else (FLOOR_APP). Everything stays on loopback; the servers are
+stopped at the end.
 
     .venv/bin/python benchmarks/api_bench.py                      # SQLite (default)
     .venv/bin/python benchmarks/api_bench.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -46,6 +48,50 @@ app = Flask(__name__)
 @app.get("/")
 def hello():
     return "Hello, World!"
+"""
+
+# The floor of a durable write: Flask under the same gunicorn settings, one JSON body
+# parsed and one INSERT committed per request (to disk before the answer, as the app's
+# own create: SQLite WAL with synchronous=FULL, or PostgreSQL in autocommit), and
+# nothing else: no key, no encryption, no validation, no log. What the app cannot beat.
+FLOOR_APP = """\
+import json
+import os
+import sqlite3
+import threading
+
+from flask import Flask, request
+
+app = Flask(__name__)
+URL = os.environ["FLOOR_URL"]
+_local = threading.local()
+
+
+def conn():
+    if getattr(_local, "conn", None) is None:
+        if URL.startswith("sqlite"):
+            c = sqlite3.connect(URL.split("///", 1)[1], isolation_level=None)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=FULL")
+            c.execute("PRAGMA busy_timeout=10000")
+        else:
+            import psycopg
+
+            c = psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://"))
+            c.autocommit = True
+        _local.conn = c
+    return _local.conn
+
+
+@app.post("/")
+def write():
+    body = json.dumps(request.get_json())
+    c = conn()
+    if URL.startswith("sqlite"):
+        c.execute("INSERT INTO bench_floor (body) VALUES (?)", (body,))
+    else:
+        c.execute("INSERT INTO bench_floor (body) VALUES (%s)", (body,))
+    return {"saved": True}, 201
 """
 
 WRK_POST = """\
@@ -247,6 +293,16 @@ def prepare(url: str, instance: Path) -> str:
     return raw
 
 
+def make_floor_table(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    serial = "INTEGER" if url.startswith("sqlite") else "BIGSERIAL"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE bench_floor (id {serial} PRIMARY KEY, body TEXT)"))
+    engine.dispose()
+
+
 def count_measurements(url: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -344,6 +400,36 @@ def main() -> None:
             hello_dir = work / "hello"
             hello_dir.mkdir()
             (hello_dir / "hello_bench_app.py").write_text(HELLO_APP)
+            (hello_dir / "floor_bench_app.py").write_text(FLOOR_APP)
+            make_floor_table(url)
+            floor_port = free_port()
+            with gunicorn(
+                "floor_bench_app:app", floor_port, {"FLOOR_URL": url}, hello_dir, args.workers
+            ):
+                wait_until_serving(floor_port, "/")
+                if wrk:
+                    floor_rate, floor_wrong, floor_how = run_wrk(
+                        wrk,
+                        f"http://{HOST}:{floor_port}/",
+                        seconds,
+                        args.threads,
+                        args.connections,
+                        WRK_POST.replace('wrk.headers["Authorization"] = "Bearer %(token)s"\n', "")
+                        % {"body": body}
+                        + WRK_COUNT % {"expected": 201},
+                        work,
+                    )
+                else:
+                    floor_rate, floor_wrong, floor_how = run_python_clients(
+                        floor_port,
+                        "POST",
+                        "/",
+                        body.encode(),
+                        {"Content-Type": "application/json"},
+                        seconds,
+                        args.connections,
+                        201,
+                    )
             hello_port = free_port()
             with gunicorn("hello_bench_app:app", hello_port, {}, hello_dir, args.workers):
                 wait_until_serving(hello_port, "/")
@@ -372,7 +458,14 @@ def main() -> None:
     print(f"    {api_how}")
     print(f"  hello-world Flask (GET /) : {hello_rate:8.0f} requests/s; non-200: {hello_wrong}")
     print(f"    {hello_how}")
+    print(
+        f"  floor: Flask + one committed INSERT (POST /) : {floor_rate:8.0f} requests/s; "
+        f"non-201: {floor_wrong}"
+    )
+    print(f"    {floor_how}")
     print(f"  ratio API / hello-world   : {api_rate / hello_rate:8.2f}")
+    print(f"  ratio floor / hello-world : {floor_rate / hello_rate:8.2f}")
+    print(f"  ratio API / floor         : {api_rate / floor_rate:8.2f}")
     print(f"  CPUs: {os.cpu_count()} (load generator and both servers share them)")
     print(f"  reproduce: {reproduce}")
 
