@@ -107,3 +107,27 @@ def test_dutch_catalogue_is_complete_and_current(tmp_path: Path) -> None:
             placeholder.findall(str(msgstr))
         ), msgid
         assert not any("fuzzy" in m.flags for m in catalogue if m.id == msgid), msgid
+
+
+def test_one_request_switches_language_when_told(app: Flask) -> None:
+    """The translations are kept per request (pgd.extensions): a switch of locale within
+    the request (an e-mail in the recipient's language, force_locale) still switches the
+    strings of Python code and of templates, and switches back after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext, refresh
+
+    english = "Your password has been changed. You are logged out everywhere else."
+    dutch = "Uw wachtwoord is veranderd. Op alle andere apparaten bent u nu uitgelogd."
+    template = "{{ _('Your password has been changed. You are logged out everywhere else.') }}"
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        assert gettext(english) == dutch
+        assert render_template_string(template) == dutch
+        with force_locale("en"):
+            assert gettext(english) == english
+            assert render_template_string(template) == english
+        assert gettext(english) == dutch
+        assert render_template_string(template) == dutch
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert gettext(english) == english  # nothing kept from the request before
+        refresh()
+        assert render_template_string(template) == english
