@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import random
 import re
 import shlex
 import shutil
@@ -50,18 +49,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchdb import PASSWORD, five_years_of_readings  # benchmarks/ is on sys.path
 from sqlalchemy import create_engine, text
 
 from pgd import create_app, crypto, db
-from pgd.measurements import demo
-from pgd.measurements import services as measurements
-from pgd.measurements.models import KIND_CODES, Kind, Source
+from pgd.measurements.models import KIND_CODES, Kind
 
-PASSWORD = "mijn hond loopt graag mee"
 CHART = "/charts/blood-pressure?period=all"
 WARM_UP = "/account/profile"  # reads the user and the profile, no readings
 WARM_RUNS = 5
@@ -190,7 +186,7 @@ def run(
         }
     )
     began = time.perf_counter()
-    patient_id = _build(app, patients, arrival)
+    patient_id = five_years_of_readings(app, patients, arrival)
     admin = create_engine(pg.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if cluster:
@@ -246,35 +242,6 @@ def run(
     verdict = "met" if cold <= 2 * warm else "NOT met"
     print(f"goal (issue 14): cold <= 2 x warm (arrival: {arrival}): {verdict}")
     sys.stdout.flush()
-
-
-def _build(app: Any, patients: int, arrival: str) -> Any:
-    """storage_bench.py's loop: five years a patient, imported at once or day by day."""
-    from pgd.accounts import services as accounts
-
-    end = date.today()
-    first_id = None
-    with app.test_request_context():
-        users, days = [], []
-        for n in range(patients):
-            user = accounts.register_patient(f"p{n}@example.nl", PASSWORD, f"Patient {n}", None)
-            items = demo.generate(
-                end - timedelta(days=5 * 365), end, random.Random(n), glucose_per_week=5.2
-            )
-            first_id = first_id or user.id
-            if arrival == "import":
-                measurements.add_many(user, user.id, items, Source.DEMO)
-                continue
-            by_day: dict[date, list] = {}
-            for item in items:
-                by_day.setdefault(item[1].date(), []).append(item)
-            users.append(user)
-            days.append(by_day)
-        for day in sorted({d for by_day in days for d in by_day}):
-            for user, by_day in zip(users, days, strict=True):
-                if day in by_day:
-                    measurements.add_many(user, user.id, by_day[day], Source.DEMO)
-    return first_id
 
 
 def _logged_in(app: Any, email: str) -> Any:

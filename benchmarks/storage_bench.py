@@ -24,21 +24,22 @@ Goal (issue 14): <= 250 bytes per reading including indexes; no unused index.
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import sys
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from benchdb import scratch_database  # benchmarks/ is on sys.path when run as a script
+from benchdb import (  # benchmarks/ is on sys.path when run as a script
+    PASSWORD,
+    five_years_of_readings,
+    scratch_database,
+)
 from sqlalchemy import create_engine, text
 
 from pgd import create_app, db
-from pgd.measurements import demo
 from pgd.measurements import services as measurements
 from pgd.measurements.models import KIND_CODES, Kind, Source
 
-PASSWORD = "mijn hond loopt graag mee"
 PAGES = [
     "/home",
     "/charts/blood-pressure?period=all",
@@ -73,30 +74,7 @@ def run(url: str, tmp: str, patients: int, arrival: str = "import") -> None:
             "ARGON2_PARALLELISM": 1,
         }
     )
-    from pgd.accounts import services as accounts
-
-    end = date.today()
-    first_id = None
-    with app.test_request_context():
-        users, days = [], []
-        for n in range(patients):
-            user = accounts.register_patient(f"p{n}@example.nl", PASSWORD, f"Patient {n}", None)
-            items = demo.generate(
-                end - timedelta(days=5 * 365), end, random.Random(n), glucose_per_week=5.2
-            )
-            first_id = first_id or user.id
-            if arrival == "import":
-                measurements.add_many(user, user.id, items, Source.DEMO)
-                continue
-            by_day: dict[date, list] = {}
-            for item in items:
-                by_day.setdefault(item[1].date(), []).append(item)
-            users.append(user)
-            days.append(by_day)
-        for day in sorted({d for by_day in days for d in by_day}):
-            for user, by_day in zip(users, days, strict=True):
-                if day in by_day:
-                    measurements.add_many(user, user.id, by_day[day], Source.DEMO)
+    first_id = five_years_of_readings(app, patients, arrival)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("VACUUM ANALYZE"))

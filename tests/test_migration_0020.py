@@ -6,7 +6,6 @@ On SQLite the access log stays append-only through both table rebuilds."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from sqlalchemy import create_engine, exc, inspect, text
 from sqlalchemy.engine import Engine
 
 from pgd import db
-from tests.conftest import IN_CI, PG_URL, _postgres_answers
 
 BEFORE = "0019_measurements_key"
 AFTER = "0020_distribution_keys"
@@ -35,29 +33,6 @@ CHANGED = (
     "data_keys",
 )
 OWNER = {table: "patient_id" for table in CHANGED} | {"data_keys": "owner_id"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """An empty database of each engine (as in tests/test_migrations_with_data.py)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data.sqlite3'}"
-        return
-    problem = _postgres_answers()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"CI=true requires PostgreSQL: {problem}")
-        pytest.skip(problem)
-    name = f"pgd_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 class Rows:

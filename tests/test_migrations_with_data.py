@@ -6,7 +6,6 @@ index and stores kind and source as codes)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,31 +13,8 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from pgd import db
-from tests.conftest import IN_CI, PG_URL, _postgres_answers
 
 BEFORE = "0016_access_log_per_patient"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data.sqlite3'}"
-        return
-    problem = _postgres_answers()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"CI=true requires PostgreSQL: {problem}")
-        pytest.skip(problem)
-    name = f"pgd_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _readings(engine: Any) -> list[tuple[Any, ...]]:

@@ -42,6 +42,28 @@ def _security_lines() -> Iterator[list[dict[str, Any]]]:
         lines.extend(json.loads(line) for line in stream.getvalue().splitlines() if line)
 
 
+def _needs_the_redis_extra() -> None:
+    try:
+        import redis  # noqa: F401  - the `redis` extra (pyproject.toml)
+    except ImportError:
+        if IN_CI:
+            pytest.fail("CI=true: the redis extra must be installed (make test installs it)")
+        pytest.skip("the redis extra is not installed: pip install -e '.[redis]'")
+
+
+def _login_is_refused_for_now(browser: Any) -> None:
+    """A login's password is not even checked: 503, Retry-After, one security event."""
+    with _security_lines() as lines:
+        refused = post_form(
+            browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
+        )
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "60"
+    assert "Try again in a few minutes" in refused.get_data(as_text=True)
+    assert [line["event"] for line in lines] == ["limits.unavailable"]
+    assert lines[0]["outcome"] == "refused"
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -49,12 +71,7 @@ def _closed_port() -> int:
 
 
 def test_an_unreachable_limit_storage_refuses_logins_and_nothing_else(tmp_path: Path) -> None:
-    try:
-        import redis  # noqa: F401  - the `redis` extra (pyproject.toml)
-    except ImportError:
-        if IN_CI:
-            pytest.fail("CI=true: the redis extra must be installed (make test installs it)")
-        pytest.skip("the redis extra is not installed: pip install -e '.[redis]'")
+    _needs_the_redis_extra()
     url = f"sqlite:///{tmp_path / 'pgd.sqlite3'}"
     db.upgrade(url)
     common = {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url, **FAST_HASHING}
@@ -80,15 +97,7 @@ def test_an_unreachable_limit_storage_refuses_logins_and_nothing_else(tmp_path: 
         browser = outage.test_client()
         browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         assert browser.get("/login").status_code == 200  # counts nothing: still served
-        with _security_lines() as lines:
-            refused = post_form(
-                browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
-            )
-        assert refused.status_code == 503
-        assert refused.headers["Retry-After"] == "60"
-        assert "Try again in a few minutes" in refused.get_data(as_text=True)
-        assert [line["event"] for line in lines] == ["limits.unavailable"]
-        assert lines[0]["outcome"] == "refused"
+        _login_is_refused_for_now(browser)
         assert browser.get("/home").status_code == 302  # not logged in: sent to the login page
 
         # A session made before the outage goes on working.
@@ -143,12 +152,7 @@ def _refusing_redis() -> Iterator[int]:
 def test_a_limit_storage_that_refuses_to_count_is_an_outage_too(tmp_path: Path) -> None:
     """A Redis that answers but will not count (read-only replica, out of memory) refuses
     the login the same way as one that is down: 503 and Retry-After, logged; it was a 500."""
-    try:
-        import redis  # noqa: F401  - the `redis` extra (pyproject.toml)
-    except ImportError:
-        if IN_CI:
-            pytest.fail("CI=true: the redis extra must be installed (make test installs it)")
-        pytest.skip("the redis extra is not installed: pip install -e '.[redis]'")
+    _needs_the_redis_extra()
     url = f"sqlite:///{tmp_path / 'pgd.sqlite3'}"
     db.upgrade(url)
     common = {"INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url, **FAST_HASHING}
@@ -157,13 +161,6 @@ def test_a_limit_storage_that_refuses_to_count_is_an_outage_too(tmp_path: Path) 
         try:
             browser = app.test_client()
             browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-            with _security_lines() as lines:
-                refused = post_form(
-                    browser, "/login", {"email": "patient@example.nl", "password": PASSWORD}
-                )
-            assert refused.status_code == 503
-            assert refused.headers["Retry-After"] == "60"
-            assert "Try again in a few minutes" in refused.get_data(as_text=True)
-            assert [line["event"] for line in lines] == ["limits.unavailable"]
+            _login_is_refused_for_now(browser)
         finally:
             app.extensions["pgd.engine"].dispose()
