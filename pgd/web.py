@@ -62,22 +62,17 @@ def select_locale() -> str:
 
 
 def _load_user(session_id: str) -> object | None:
-    from pgd.accounts import services
-
     raw_id, _, version = session_id.partition(":")
     try:
         user_id = uuid.UUID(raw_id)
         wanted = int(version)
     except ValueError:
         return None
-    user = services.user_by_id(user_id)
-    if user is None or user.session_version != wanted:
-        return None  # password changed elsewhere: this session has ended
     from pgd.accounts import sessions
 
-    if not sessions.is_active(user.id):
-        return None  # logged out, idle too long, or too old
-    return user
+    # None when the password was changed elsewhere (the version), or the login was ended,
+    # idled out, grew too old, or the account was switched off.
+    return sessions.load_user(user_id, wanted)
 
 
 def _security_headers(response: Response) -> Response:

@@ -87,6 +87,13 @@ def mark_verified(user_id: uuid.UUID) -> None:
     session[VERIFIED_KEY] = str(user_id)
 
 
+def remember_enrolled(user_id: uuid.UUID, enrolled: bool) -> None:
+    """What the user loader read with the user (pgd.accounts.sessions.load_user): this
+    request's is_enrolled answers from it without a statement of its own."""
+    if has_request_context():
+        g.setdefault("pgd_second_factor", {})[user_id] = enrolled
+
+
 def _forget_cache(user_id: uuid.UUID) -> None:
     if has_request_context():
         g.setdefault("pgd_second_factor", {}).pop(user_id, None)

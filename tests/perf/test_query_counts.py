@@ -22,21 +22,21 @@ from tests.conftest import login
 from tests.sharing.conftest import add_readings
 
 # The steady-state statement counts (SQL statements; on PostgreSQL BEGIN and COMMIT come
-# on top). Every logged-in page starts with 3: the user, the login session, the second
-# factor.
+# on top). Every logged-in page starts with 1: the user with the cookie's login session
+# and whether a second factor is set up (3 statements before pgd.accounts.sessions.load_user).
 # The home page: settings, name (age), agreed target, the three kinds' recent readings,
 # goals, measuring weeks.
-DASHBOARD = 11
+DASHBOARD = 9
 # The blood-pressure chart: readings, weeks, settings, name, agreed target.
-CHART_BP = 8
+CHART_BP = 6
 # A later page of the list: the page (one statement for all kinds), settings, name,
 # agreed target (the marks). No count.
-READINGS_LIST_NEXT_PAGE = 7
+READINGS_LIST_NEXT_PAGE = 5
 # The pre-consult summary: grant, names, settings, target, readings per kind, goals,
 # questions, the clinician's details and name, the access-log event (the patient's chain
 # head locked and read: one SELECT … FOR UPDATE on PostgreSQL, an UPDATE and a SELECT on
 # SQLite; the head written; the event), weeks again after that write.
-SUMMARY = {"postgresql": 19, "sqlite": 20}
+SUMMARY = {"postgresql": 17, "sqlite": 18}
 # An API create: the key, then the reading with its triage mark (one statement on
 # PostgreSQL, a WITH; two on SQLite). The data key comes from the worker's cache; the
 # triage row of "my patients" is rewritten after the response (pgd.sharing.triage).
