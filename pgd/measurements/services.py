@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import struct
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -311,12 +312,15 @@ def _insert_rows(
         )
 
 
-def _raw_id(engine: str, stored: Any) -> bytes:
+def _raw_id_column(engine: str) -> tuple[Any, Callable[[Any], bytes]]:
+    """The id column as the engine sends it cheaply, and how to make its 16 raw bytes:
+    SQLite keeps 32 hex characters (read as text), PostgreSQL sends its 16 bytes
+    (uuid_send). Issue 14: 100,000 UUID objects cost more than opening the readings."""
     if engine == "sqlite":
-        return bytes.fromhex(stored)
+        return type_coerce(Measurement.id, String), bytes.fromhex
     if engine == "postgresql":
-        return bytes(stored)
-    return cast(uuid.UUID, stored).bytes
+        return type_coerce(func.uuid_send(Measurement.id), LargeBinary), bytes
+    return Measurement.id, lambda stored: cast(uuid.UUID, stored).bytes
 
 
 def _saved_keys(
@@ -329,14 +333,7 @@ def _saved_keys(
     if not kinds or not epochs:
         return set()
     conn = db.session().connection()
-    engine = conn.dialect.name
-    # The ids as SQLite keeps them (32 hex characters), or as PostgreSQL's 16 bytes
-    # (uuid_send): 100,000 UUID objects cost more than opening the readings.
-    id_column: Any = Measurement.id
-    if engine == "sqlite":
-        id_column = type_coerce(Measurement.id, String)
-    elif engine == "postgresql":
-        id_column = type_coerce(func.uuid_send(Measurement.id), LargeBinary)
+    id_column, raw_id = _raw_id_column(conn.dialect.name)
     rows = conn.execute(
         select(Measurement.kind, Measurement.taken_at, id_column, Measurement.payload_sealed).where(
             Measurement.patient_id == patient_id,
@@ -352,7 +349,7 @@ def _saved_keys(
     for name, kind_rows in by_kind.items():
         opened = _cipher(patient_id, Kind(name)).open_many(
             TABLE,
-            [(_raw_id(engine, r[2]), r[3]) for r in kind_rows],
+            [(raw_id(r[2]), r[3]) for r in kind_rows],
         )
         found.update(
             (name, row[1], _value_key(name, payload))
@@ -752,19 +749,9 @@ def series(
         where.append(Measurement.taken_at >= _epoch(start))
     if end is not None:
         where.append(Measurement.taken_at < _epoch(end))
-    from operator import itemgetter
-
-    from sqlalchemy import LargeBinary
-
-    # Core, not the ORM's execute layer; the ids as raw bytes, never UUID objects:
-    # SQLite keeps 32 hex characters (read as text), PostgreSQL sends its 16 bytes
-    # (uuid_send). Issue 14: building objects per row cost more than opening it.
+    # Core, not the ORM's execute layer; the ids as raw bytes, never UUID objects.
     conn = db.session().connection()
-    raw_ids = conn.dialect.name == "sqlite"
-    if raw_ids:
-        id_column: Any = type_coerce(Measurement.id, String)
-    else:
-        id_column = type_coerce(func.uuid_send(Measurement.id), LargeBinary)
+    id_column, raw_id = _raw_id_column(conn.dialect.name)
     rows = conn.execute(
         select(Measurement.taken_at, id_column, Measurement.payload_sealed)
         .where(*where)
@@ -779,9 +766,7 @@ def series(
     cipher = _cipher(patient_id, kind)
     # Columns by itemgetter, in C; zip(*rows) would make an iterator per row, and
     # thousands of such objects alive at once bring on the slow full garbage collection.
-    ids = map(itemgetter(1), rows)
-    row_ids = map(bytes.fromhex, ids) if raw_ids else ids
-    pairs = zip(row_ids, map(itemgetter(2), rows), strict=True)
+    pairs = zip(map(raw_id, map(itemgetter(1), rows)), map(itemgetter(2), rows), strict=True)
     parsed = v.columns(kind, cipher.open_many(TABLE, pairs))
     out: dict[str, np.ndarray] = {name: parsed[key] for name, key in columns}
     if kind == Kind.GLUCOSE:
