@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.dialects import sqlite
 
 from pgd import db
+from pgd.measurements import imports
 from pgd.measurements import services as measurements
 from pgd.measurements import values as v
 from pgd.measurements.models import KIND_CODES, SOURCE_CODES, Kind, KindCode, Measurement, Source
@@ -25,6 +26,9 @@ def test_the_codes_are_pinned_and_cover_every_member() -> None:
     assert SOURCE_CODES == {"web": 1, "csv": 2, "api": 3, "demo": 4}
     assert set(KIND_CODES) == {k.value for k in Kind}
     assert set(SOURCE_CODES) == {s.value for s in Source}
+    # A checked file kept for confirmation stores its kinds by place (pgd.measurements.imports).
+    assert imports._KINDS == ("blood_pressure", "weight", "glucose")
+    assert set(imports._KINDS) == {k.value for k in Kind}
 
 
 def test_an_unknown_kind_is_refused_before_it_reaches_the_database() -> None:

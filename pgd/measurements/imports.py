@@ -174,13 +174,14 @@ class Preview:
 
 _CLASS_OF = {kind: cls for cls, kind in v.KIND_OF.items()}
 # The kept form of a checked file (issue 14): PACKED, then zlib of the row count (4 bytes),
-# a kind code a row (1 byte, the index in _KINDS), the UTC epochs (8 bytes each), the
+# a kind code a row (1 byte, the place in _KINDS), the UTC epochs (8 bytes each), the
 # payload lengths (4 bytes each) and the payloads (pgd.measurements.values.encode: values
 # and note) one after the other. Confirming slices these back into what add_encoded
 # takes, without JSON or value objects. A file kept before (zlib of JSON rows, which
 # starts with 0x78) still opens.
 PACKED = b"\x02"
-_KINDS = tuple(kind.value for kind in Kind)
+# Pinned, as stored in kept files: a new kind takes the next place, none moves.
+_KINDS = ("blood_pressure", "weight", "glucose")
 _KIND_CODE = {name: code for code, name in enumerate(_KINDS)}
 _COUNT = struct.Struct("<I")
 
@@ -213,15 +214,6 @@ def _unpack_encoded(blob: bytes) -> list[services.Encoded]:
     starts = [at + 4 * n, *stops[:-1]]
     payloads = [body[a:b] for a, b in zip(starts, stops, strict=True)]
     return list(zip(kinds, epochs, payloads, strict=True))
-
-
-def _unpack(blob: bytes) -> list[csv_io.Item]:
-    """The kept rows as (value, UTC time, note)."""
-    items: list[csv_io.Item] = []
-    for kind, epoch, payload in _unpack_encoded(blob):
-        value, note = v.decode(kind, payload)
-        items.append((value, datetime.fromtimestamp(epoch, UTC), note))
-    return items
 
 
 def _unpack_json(blob: bytes) -> list[csv_io.Item]:

@@ -16,7 +16,6 @@ from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import DateTime as _DateTime
 from sqlalchemy import (
     LargeBinary,
     String,
@@ -36,12 +35,12 @@ from sqlalchemy.orm import Session
 from pgd import crypto, db
 from pgd.measurements import values as v
 from pgd.measurements.models import KIND_CODES, SOURCE_CODES, Kind, Measurement, Source
+from pgd.sharing.models import TriageStale
 from pgd.sharing.policy import Action, Principal, require
 
 TABLE = "measurements"
 _TABLE = cast(Table, Measurement.__table__)
 _INSERT_ONE = insert(_TABLE)
-_MARKED_AT_TYPE = _DateTime(timezone=True)
 
 
 class NotFound(LookupError):
@@ -145,18 +144,9 @@ def _insert_marking_triage(sess: Session, row: dict[str, Any], now: datetime) ->
     if name not in _MARKING:
         mark = triage.mark_stale_statement(name)
         if name == "postgresql":
-            columns: tuple[str, ...] = (
-                "id",
-                "patient_id",
-                "kind",
-                "taken_at",
-                "payload_sealed",
-                "source",
-                "created_at",
-            )
             inserted = (
                 insert(_TABLE)
-                .values({c: bindparam(c, type_=_TABLE.c[c].type) for c in columns})
+                .values({c: bindparam(c, type_=_TABLE.c[c].type) for c in _COLUMN_NAMES})
                 .returning(_TABLE.c.patient_id)
                 .cte("inserted")
             )
@@ -166,7 +156,9 @@ def _insert_marking_triage(sess: Session, row: dict[str, Any], now: datetime) ->
                     inserted.c.patient_id,
                     # The category as text (the table keeps the kind as a code).
                     bindparam("category", type_=String(16)),
-                    bindparam("marked_at", type_=_MARKED_AT_TYPE),
+                    bindparam(
+                        "marked_at", type_=cast(Table, TriageStale.__table__).c.marked_at.type
+                    ),
                 ).select_from(inserted),
             )
         else:
@@ -196,14 +188,12 @@ Encoded = tuple[str, int, bytes]
 # two readings of a kind are the same reading when these bytes are, whatever their notes.
 _VALUE_BYTES = {kind.value: 1 + layout.size for kind, layout in v.LAYOUT.items()}
 _COLUMN_NAMES = ("id", "patient_id", "kind", "taken_at", "payload_sealed", "source", "created_at")
-_SQLITE_INSERT = (
-    "INSERT INTO measurements (id, patient_id, kind, taken_at, payload_sealed, source, "
-    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_COLUMN_LIST = ", ".join(_COLUMN_NAMES)  # constant names, no input in these statements
+_SQLITE_INSERT = "INSERT INTO measurements (%s) VALUES (%s)" % (  # noqa: S608, UP031
+    _COLUMN_LIST,
+    ", ".join("?" * len(_COLUMN_NAMES)),
 )
-_COPY = (
-    "COPY measurements (id, patient_id, kind, taken_at, payload_sealed, source, created_at) "
-    "FROM STDIN (FORMAT BINARY)"
-)
+_COPY = f"COPY measurements ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
 _BATCH = 10_000  # rows a statement (SQLite) or a COPY write (PostgreSQL)
 # The version-4 and variant bits of a random UUID, set by one translate of a whole column.
 _V4 = bytes((b & 0x0F) | 0x40 for b in range(256))
@@ -237,12 +227,6 @@ def new_raw_ids(n: int) -> bytes:
     return bytes(raw)
 
 
-def _insert_sqlite(sess: Session, rows: list[tuple[Any, ...]]) -> None:
-    """One executemany of plain tuples, in column order (SQLite keeps a UUID as 32 hex
-    characters, a time as SQLAlchemy's text form: both made once, by the column types)."""
-    sess.connection().exec_driver_sql(_SQLITE_INSERT, rows)
-
-
 def _copy_postgresql(
     sess: Session, rows: list[tuple[bytes, str, int, bytes]], constant: dict[str, Any]
 ) -> None:
@@ -274,7 +258,8 @@ def _insert_rows(
     sess: Session, rows: list[tuple[bytes, str, int, bytes]], constant: dict[str, Any]
 ) -> None:
     """Write (raw id, kind, epoch, sealed) rows with the constant columns: COPY on
-    PostgreSQL, executemany of tuples on SQLite, Core's executemany elsewhere."""
+    PostgreSQL; on SQLite one executemany of plain tuples in column order (a UUID as 32
+    hex characters, the constant columns made once by their column types)."""
     conn = sess.connection()
     dialect = conn.dialect
     if dialect.name == "postgresql":
@@ -284,29 +269,13 @@ def _insert_rows(
     for name, value in constant.items():
         processor = _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         fixed[name] = processor(value) if processor is not None else value
-    if dialect.name == "sqlite":
-        pid, source, created = fixed["patient_id"], fixed["source"], fixed["created_at"]
-        codes = KIND_CODES
-        for start in range(0, len(rows), _BATCH):
-            _insert_sqlite(
-                sess,
-                [
-                    (row_id.hex(), pid, codes[kind], epoch, sealed, source, created)
-                    for row_id, kind, epoch, sealed in rows[start : start + _BATCH]
-                ],
-            )
-        return
-    for start in range(0, len(rows), _BATCH):  # pragma: no cover - only the two engines run
-        conn.execute(
-            insert(_TABLE),
+    pid, source, created = fixed["patient_id"], fixed["source"], fixed["created_at"]
+    codes = KIND_CODES
+    for start in range(0, len(rows), _BATCH):
+        conn.exec_driver_sql(
+            _SQLITE_INSERT,
             [
-                {
-                    "id": uuid.UUID(bytes=row_id),
-                    "kind": kind,
-                    "taken_at": epoch,
-                    "payload_sealed": sealed,
-                    **constant,
-                }
+                (row_id.hex(), pid, codes[kind], epoch, sealed, source, created)
                 for row_id, kind, epoch, sealed in rows[start : start + _BATCH]
             ],
         )
@@ -318,9 +287,7 @@ def _raw_id_column(engine: str) -> tuple[Any, Callable[[Any], bytes]]:
     (uuid_send). Issue 14: 100,000 UUID objects cost more than opening the readings."""
     if engine == "sqlite":
         return type_coerce(Measurement.id, String), bytes.fromhex
-    if engine == "postgresql":
-        return type_coerce(func.uuid_send(Measurement.id), LargeBinary), bytes
-    return Measurement.id, lambda stored: cast(uuid.UUID, stored).bytes
+    return type_coerce(func.uuid_send(Measurement.id), LargeBinary), bytes
 
 
 def _saved_keys(

@@ -5,6 +5,7 @@ Messages say what is wrong and what is allowed, in plain language, and are trans
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -51,25 +52,17 @@ class Invalid(Exception):
 _NUMBER = re.compile(r"^[+]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
-# Texts parse_number read before, and their numbers: a 100,000-row CSV file holds a few
-# hundred different values per column (issue 14). Only readable texts are kept, and at
-# most _PARSED_MAX of them (then it starts again).
-_PARSED: dict[str, float | None] = {}
-_PARSED_MAX = 4096
-
-
 def parse_number(raw: object) -> float | None:
     """Accept 7,4 and 7.4 (Dutch users type a comma); None for empty; ValueError otherwise."""
     if type(raw) is str:
-        try:
-            return _PARSED[raw]
-        except KeyError:
-            pass
-        value = _parse_number(raw)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.clear()
-        _PARSED[raw] = value
-        return value
+        return _parse_text(raw)
+    return _parse_number(raw)
+
+
+# A 100,000-row CSV file holds a few hundred different texts per column (issue 14): each
+# is parsed once. An unreadable text raises, and an exception is not kept.
+@functools.lru_cache(maxsize=4096)
+def _parse_text(raw: str) -> float | None:
     return _parse_number(raw)
 
 

@@ -62,8 +62,11 @@ def test_the_kept_file_unpacks_to_what_was_packed() -> None:
     rows = services.encoded(_items())
     blob = imports._pack(rows)
     assert imports._unpack_encoded(blob) == rows
-    unpacked = imports._unpack(blob)
-    assert [(value, when, note) for value, when, note in unpacked] == [
+    unpacked = [
+        (*v.decode(kind, payload), datetime.fromtimestamp(epoch, UTC))
+        for kind, epoch, payload in imports._unpack_encoded(blob)
+    ]
+    assert [(value, when, note) for value, note, when in unpacked] == [
         (value, when.replace(microsecond=0), note) for value, when, note in _items()
     ]
     assert imports._unpack_encoded(imports._pack([])) == []

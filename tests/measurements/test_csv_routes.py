@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from pgd import db
+from pgd.measurements import values as v
 from pgd.measurements.models import Measurement
 from pgd.measurements.validation import LOCAL
 from tests.conftest import count_rows, csrf_token, login, post_form
@@ -280,9 +281,14 @@ def test_pending_rows_are_sealed(patient: FlaskClient, app: Flask) -> None:
             zlib.decompress(blob)
         crypto.limit_keys_to(row.patient_id)
         cipher = crypto.cipher_for(row.patient_id, crypto.Category.IMPORTS)
-        rows = imports._unpack(cipher.open(imports.TABLE, row.id, blob))
-    assert any("café" in note for _value, _when, note in rows)
-    assert any(getattr(value, "systolic", None) == 135 for value, _when, _note in rows)
+        rows = [
+            v.decode(kind, payload)
+            for kind, _epoch, payload in imports._unpack_encoded(
+                cipher.open(imports.TABLE, row.id, blob)
+            )
+        ]
+    assert any("café" in note for _value, note in rows)
+    assert any(getattr(value, "systolic", None) == 135 for value, _note in rows)
 
 
 def test_import_pages_need_a_patient_login(app: Flask, create_clinician: Any) -> None:
