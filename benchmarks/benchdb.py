@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 PASSWORD = "mijn hond loopt graag mee"
+# A cheap password hash for set-up logins (the app reads the cost from each stored hash).
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ from typing import Any
 
 # benchmarks/ is on sys.path when run as a script
 from api_bench import HELLO_APP, HOST, PASSWORD, ROOT, free_port, gunicorn, wait_until_serving
-from benchdb import scratch_database
+from benchdb import FAST_HASHING, scratch_database
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GOAL_RATIO = 0.05
@@ -53,9 +53,8 @@ PATIENT_PAGES = [
     "/measurements",
 ]
 CLINICIAN_CHARTS = ["blood-pressure", "weight", "glucose"]
-# Logins are not timed: a cheap password hash keeps the set-up short (the app reads the
-# cost from each stored hash; the server gets the same settings so it does not rehash).
-CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+# Logins are not timed: a cheap password hash (FAST_HASHING) keeps the set-up short; the
+# server gets the same settings so it does not rehash.
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -90,7 +89,7 @@ def prepare(url: str, instance: Path, patients: int, clinicians: int) -> Populat
     from pgd.sharing.models import Grant
 
     db.upgrade(url)
-    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, **CHEAP_ARGON2})
+    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, **FAST_HASHING})
     end = date.today()
     emails, ids, readings = [], [], 0
     for i in range(patients):
@@ -416,21 +415,17 @@ def measure_floors(url: str, instance: Path, patient_id: uuid.UUID) -> dict[str,
     """Per kind, ms to select one patient's five years of readings (id and sealed
     payload, as columns) and open them with AES-GCM: the least a five-year chart of that
     kind costs, whatever the framework. Median of 5, in this process, one core."""
-    from sqlalchemy import LargeBinary, String, func, select, type_coerce
+    from sqlalchemy import select
 
     from pgd import create_app, crypto, db
     from pgd.measurements.models import Kind, Measurement
+    from pgd.measurements.services import _raw_id_column
 
-    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, **CHEAP_ARGON2})
+    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": url, **FAST_HASHING})
     floors = {}
     with app.test_request_context():
         conn = db.session().connection()
-        sqlite = conn.dialect.name == "sqlite"
-        rid: Any = (
-            type_coerce(Measurement.id, String)
-            if sqlite
-            else type_coerce(func.uuid_send(Measurement.id), LargeBinary)
-        )
+        rid, raw_id = _raw_id_column(conn.dialect.name)  # as the series reads them
         for kind in Kind:
             cipher = crypto.cipher_for(patient_id, crypto.Category(kind.value))
             times = []
@@ -441,7 +436,7 @@ def measure_floors(url: str, instance: Path, patient_id: uuid.UUID) -> dict[str,
                     .where(Measurement.patient_id == patient_id, Measurement.kind == kind.value)
                     .order_by(Measurement.taken_at)
                 ).all()
-                pairs = [(bytes.fromhex(r[0]) if sqlite else bytes(r[0]), r[1]) for r in rows]
+                pairs = [(raw_id(r[0]), r[1]) for r in rows]
                 cipher.open_many("measurements", pairs)
                 times.append((time.perf_counter() - start) * 1000)
             floors[kind.value] = statistics.median(times)
@@ -521,7 +516,7 @@ def main() -> None:
             env = {
                 "PGD_INSTANCE_PATH": str(instance),
                 "PGD_DATABASE_URL": url,
-                **{f"PGD_{k}": str(v) for k, v in CHEAP_ARGON2.items()},
+                **{f"PGD_{k}": str(v) for k, v in FAST_HASHING.items()},
             }
             app_port, hello_port = free_port(), free_port()
             with (
