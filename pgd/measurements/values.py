@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import orjson
@@ -172,18 +173,18 @@ def columns(kind: Kind, payloads: list[bytes]) -> dict[str, np.ndarray]:
             return {"kg": fixed["kg"].astype(float)}
         names = np.array(_MOMENTS, dtype=object)
         return {"g": fixed["g"].astype(float), "m": names[fixed["m"]]}
-    values = [decode(kind, p)[0] for p in payloads]  # some sealed before the compact form
+    # Some sealed before the compact form. decode gives the class of the kind: a row of
+    # another class fails here rather than leave the columns shorter than the times.
+    values: list[Any] = [decode(kind, p)[0] for p in payloads]
     if kind == Kind.BLOOD_PRESSURE:
-        bp = [x for x in values if isinstance(x, BloodPressure)]
         return {
-            "s": np.array([x.systolic for x in bp], dtype=float),
-            "d": np.array([x.diastolic for x in bp], dtype=float),
-            "p": np.array([np.nan if x.pulse is None else x.pulse for x in bp], dtype=float),
+            "s": np.array([x.systolic for x in values], dtype=float),
+            "d": np.array([x.diastolic for x in values], dtype=float),
+            "p": np.array([np.nan if x.pulse is None else x.pulse for x in values], dtype=float),
         }
     if kind == Kind.WEIGHT:
-        return {"kg": np.array([x.kg for x in values if isinstance(x, Weight)], dtype=float)}
-    glucose = [x for x in values if isinstance(x, Glucose)]
+        return {"kg": np.array([x.kg for x in values], dtype=float)}
     return {
-        "g": np.array([x.mmol for x in glucose], dtype=float),
-        "m": np.array([x.moment for x in glucose], dtype=object),
+        "g": np.array([x.mmol for x in values], dtype=float),
+        "m": np.array([x.moment for x in values], dtype=object),
     }
