@@ -216,9 +216,9 @@ def register(app: Flask) -> None:
     @click.argument("email")
     def reset_second_factor(email: str) -> None:
         """Remove a user's second factor (lost phone); they set it up again at next login."""
-        from pgd.accounts import second_factor
+        from pgd.accounts import second_factor, services
 
-        user = second_factor.user_by_email(email)
+        user = services.user_by_email(email)
         if user is None:
             raise click.ClickException(f"There is no account with e-mail {email}.")
         if not second_factor.remove(user):

@@ -20,7 +20,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pgd.extensions import login_manager
@@ -135,11 +135,13 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
         message = _("This page does not exist, or you do not have access to it.")
     elif code == 405:
         message = _("This page cannot be opened this way. Use the buttons and links on the site.")
-    elif code == 503:
+    elif isinstance(error, LimitsUnavailable):
         message = _(
             "Logging in, codes and imports are not possible for a moment: the part that "
             "counts attempts cannot be reached. Your data is safe. Try again in a few minutes."
         )
+    elif code == 503:
+        message = _("This is not possible for a moment. Your data is safe. Try again later.")
     elif code >= 500:
         message = _("Something went wrong on our side. Your data is safe. Try again later.")
     else:
@@ -156,16 +158,18 @@ def _server_error(_error: Exception) -> tuple[str, int]:
 LIMITS_RETRY_AFTER = 60
 
 
+class LimitsUnavailable(ServiceUnavailable):
+    """503: the shared limit storage cannot count (its page says so; another 503 not)."""
+
+
 def _limits_unavailable(_error: Exception) -> Any:
     """The shared limit storage (Redis) cannot be reached: every step that counts attempts
     is refused (fails closed: no login nobody counted), as a 503 with Retry-After in the
     form of the page's channel (page, API problem, FHIR OperationOutcome), and logged."""
-    from werkzeug.exceptions import ServiceUnavailable
-
     from pgd import security_log
 
     security_log.event(security_log.Events.LIMITS_UNAVAILABLE, outcome="refused")
-    response = make_response(current_app.handle_http_exception(ServiceUnavailable()))
+    response = make_response(current_app.handle_http_exception(LimitsUnavailable()))
     response.headers["Retry-After"] = str(LIMITS_RETRY_AFTER)
     return response
 

@@ -362,11 +362,11 @@ class Enrolled:
 
 def enrol(app: Flask, user: Any) -> Enrolled:
     """Set up and confirm a second factor through the real services (user or e-mail)."""
-    from pgd.accounts import second_factor
+    from pgd.accounts import second_factor, services
 
     email = user if isinstance(user, str) else user.email
     with app.test_request_context():
-        fresh = second_factor.user_by_email(email)
+        fresh = services.user_by_email(email)
         secret = second_factor.start_enrolment(fresh).secret_text.replace(" ", "")
         step = current_step() - 1  # leave the current and the next step for logins
         try:

@@ -307,7 +307,10 @@ def delete_account() -> ResponseReturnValue:
         except deletion.DeletionError as refused:
             checked = refused.checked or throttle.Recheck("wrong")
             if refused.reason == "code":
-                form.code.errors = [throttle.code_text(checked)]
+                code_errors = [throttle.code_text(checked)]
+                if checked.outcome == "wrong":  # not for "limited" or "missing"
+                    code_errors.append(_("Nothing was deleted."))
+                form.code.errors = code_errors
             elif checked.outcome == "wrong":
                 form.password.errors = [_("Your password is not right. Nothing was deleted.")]
             else:

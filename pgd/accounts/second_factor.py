@@ -321,10 +321,6 @@ def switch_off(user: User, password: str) -> throttle.Recheck:
     return checked
 
 
-def user_by_email(email: str) -> User | None:
-    return db.session().scalar(select(User).where(User.email == email.strip().lower()))
-
-
 # -- recovery codes between the confirmation and the "I saved them" page -------------------
 
 

@@ -141,10 +141,14 @@ def test_second_factor_is_required_when_on(app: Flask, create_patient: Callable[
     missing = post_form(web, DELETE, {"password": PASSWORD, "confirm": "y"})
     assert missing.status_code == 400
     assert "Fill in the code that your app shows now" in missing.get_data(as_text=True)
+    assert "Nothing was deleted." not in missing.get_data(as_text=True)
     wrong = post_form(web, DELETE, {"password": PASSWORD, "confirm": "y", "code": "000000"})
     assert wrong.status_code == 400
-    # The words of every code step (pgd.accounts.throttle.code_refused_text).
-    assert "This code is not right, or it has expired." in wrong.get_data(as_text=True)
+    # The words of every code step (pgd.accounts.throttle.code_refused_text), and that
+    # nothing happened, next to the code field.
+    code_errors = wrong.get_data(as_text=True).split('id="code-error"', 1)[1][:600]
+    assert "This code is not right, or it has expired." in code_errors
+    assert "Nothing was deleted." in code_errors
     assert _rows_of(app, patient.id)["measurements"] == 9
 
     code, _recovery = enrolled.next_code()

@@ -85,6 +85,9 @@ def test_deleting_checks_the_code_on_the_code_steps_limits(
     enrolled, client = _enrolled_patient(app, create_patient)
     # The login's code was given back; two wrong codes are over the limit.
     app.config["SECOND_FACTOR_LIMIT_ACCOUNT"] = "2 per 15 minutes"
+    # The password limit as low: the third right password only gets through to the code
+    # check because each right password before it gave its count back.
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "2 per 15 minutes"
     form = {"password": PASSWORD, "confirm": "y"}
     for _ in range(2):
         wrong = post_form(client, "/account/delete", {**form, "code": "000000"})
@@ -139,9 +142,17 @@ def test_changing_the_password_is_a_recheck_with_the_same_limit(
     assert security_events(seclog_stream, Events.LOGIN_LIMITED) == []
     assert security_events(seclog_stream, Events.PASSWORD_CHANGED) == []
     # A right password, once the limit allows it, changes it and gives its count back.
-    app.config["LOGIN_LIMIT_ACCOUNT"] = "5 per 15 minutes"
+    # With room for one attempt: the wrong one after it (the old password) is still
+    # checked, not limited, only because the right one's count was given back.
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "1 per 15 minutes"
     done = post_form(
         client, url, {"current_password": PASSWORD, "new_password": new, "confirm": new}
     )
     assert done.status_code == 302
     assert len(security_events(seclog_stream, Events.PASSWORD_CHANGED)) == 1
+    old = post_form(
+        client, url, {"current_password": PASSWORD, "new_password": WRONG, "confirm": WRONG}
+    )
+    assert old.status_code == 200
+    assert "current password is not right" in old.get_data(as_text=True)
+    assert len(security_events(seclog_stream, Events.PASSWORD_RECHECK_LIMITED)) == 2

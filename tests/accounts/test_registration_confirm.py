@@ -4,6 +4,7 @@ login like a wrong password, and the mailed link logs in once, with the password
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 
 from pgd import db
 from pgd.accounts.models import PasswordReset, User
+from pgd.security_log import Events
 from tests.conftest import (
     PASSWORD,
     count_rows,
@@ -23,6 +25,7 @@ from tests.conftest import (
     mails_to,
     post_form,
     register_and_confirm,
+    security_events,
 )
 
 OTHER_PASSWORD = "een ander lang wachtwoord"
@@ -164,6 +167,26 @@ def test_the_link_needs_the_password_logs_in_with_a_fresh_session_and_works_once
     assert again.status_code == 404
     assert "works once, for 24 hours" in again.get_data(as_text=True)
     assert login(_english(app), "nieuw5@example.nl").headers["Location"] == "/home"
+
+
+def test_the_password_on_the_link_counts_on_the_login_limits(
+    app: Flask, seclog_stream: io.StringIO
+) -> None:
+    """Guessing the password behind a leaked link is limited like logging in: over the
+    limit even the right password is refused and the account stays unconfirmed."""
+    _register(_english(app), "geraden@example.nl")
+    link = _path(mailed_link(app, "geraden@example.nl"))
+    app.config["LOGIN_LIMIT_ACCOUNT"] = "2 per 15 minutes"
+    client = _english(app)
+    for _ in range(2):
+        assert post_form(client, link, {"password": OTHER_PASSWORD}).status_code == 400
+    assert security_events(seclog_stream, Events.LOGIN_LIMITED) == []
+    refused = post_form(client, link, {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert _user(app, "geraden@example.nl").email_confirmed_at is None
+    assert client.get("/home").headers["Location"].startswith("/login")
+    [line] = security_events(seclog_stream, Events.LOGIN_LIMITED)
+    assert (line["outcome"], line["limit"]) == ("limited", ["account"])
 
 
 def test_an_expired_link_does_not_work(app: Flask) -> None:

@@ -164,3 +164,18 @@ def test_a_limit_storage_that_refuses_to_count_is_an_outage_too(tmp_path: Path) 
             _login_is_refused_for_now(browser)
         finally:
             app.extensions["pgd.engine"].dispose()
+
+
+def test_only_the_limit_storage_503_speaks_of_logging_in(app: Any) -> None:
+    """The page of a 503 names the limit storage only when that is the cause."""
+    from werkzeug.exceptions import ServiceUnavailable
+
+    from pgd import web
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        other, code = web._error_page(ServiceUnavailable())
+        limits, limits_code = web._error_page(web.LimitsUnavailable())
+    assert code == limits_code == 503
+    assert "Try again later" in other
+    assert "Logging in" not in other
+    assert "Logging in, codes and imports are not possible for a moment" in limits
