@@ -37,13 +37,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How long a SQLite connection waits for another's write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 10000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL for concurrent readers, FULL sync so a confirmed save survives a power cut."""
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # 64 MB page cache (allocated only as used): a 100,000-row import touches random
     # pages of the id and fingerprint indexes; the 2 MB default halves its speed.
     cur.execute("PRAGMA cache_size=-65536")

@@ -1,6 +1,6 @@
 """Issue 14: migration 0020 (keys for a distributed database) runs on a database that holds
 a patient's goals, shares, targets and access log, on every engine, keeps every row, and
-leaves the keys the models describe; downgrade brings back those of 0018, rows intact.
+leaves the keys the models describe; downgrade brings back those of 0019, rows intact.
 On SQLite the access log stays append-only through both table rebuilds."""
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ they are created again right after (as in 0016). A check-in or consent change wh
 patient differs from its goal's or grant's stops the upgrade with the count: the new
 foreign keys could not hold (the app never writes such a row).
 
-Downgrade restores the keys, the unique rule, the foreign keys and indexes of 0018. A
+Downgrade restores the keys, the unique rule, the foreign keys and indexes of 0019. A
 target's author or a week's requester that is no longer a user is set to NULL first (what
 the old SET NULL did); a grant whose clinician is no longer a user stops the downgrade
 (the old foreign key would have deleted that consent history).
@@ -81,7 +81,7 @@ class Unique(NamedTuple):
 
 
 class Shape(NamedTuple):
-    """What differs between 0018 and 0020, on one side of the migration."""
+    """What differs between 0019 and 0020, on one side of the migration."""
 
     keys: dict[str, list[str]]  # table -> primary key columns
     foreign_keys: tuple[ForeignKey, ...]
@@ -253,7 +253,7 @@ def downgrade() -> None:
     if orphans:
         raise RuntimeError(
             f"{orphans} shares name a clinician who is no longer a user; the foreign key "
-            "of 0018 would delete them with their consent history. Nothing was changed."
+            "of 0019 would delete them with their consent history. Nothing was changed."
         )
     op.execute(
         "UPDATE agreed_targets SET author_id = NULL WHERE author_id IS NOT NULL AND NOT EXISTS "

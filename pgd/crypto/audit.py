@@ -79,15 +79,11 @@ def _key(sess: Session) -> bytes:
 
 
 def log_macer(sess: Session | None = None) -> Callable[[bytes], str]:
-    """log_mac with the key read once: for many events in one go."""
+    """HMAC-SHA256 (hex) of access events' canonical forms, the key read once for many
+    events (sess: the session whose transaction reads, or makes, the key; default the
+    request's)."""
     key = _key(sess or db.session())
     return lambda material: hmac.new(key, material, hashlib.sha256).hexdigest()
-
-
-def log_mac(material: bytes, sess: Session | None = None) -> str:
-    """HMAC-SHA256 (hex) of one access event's canonical form (sess: the session whose
-    transaction reads, or makes, the key; default the request's)."""
-    return hmac.new(_key(sess or db.session()), material, hashlib.sha256).hexdigest()
 
 
 def log_key_exists(sess: Session | None = None) -> bool:

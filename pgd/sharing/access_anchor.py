@@ -114,6 +114,14 @@ def _write(path: Path, data: bytes) -> None:
         os.close(dirfd)
 
 
+def _write_heads(app: Flask, path: Path) -> access_log.Anchor:
+    """Write every chain's current head to PATH (the caller holds the file lock)."""
+    with app.app_context():  # its own session: committed heads only
+        anchor = access_log.current_heads(db.session())
+    _write(path, _encode(anchor))
+    return anchor
+
+
 def write(app: Flask, *, wait: bool = True) -> access_log.Anchor | None:
     """Write the anchor now (inside an app context); None when another worker is
     writing it at this moment and wait is False."""
@@ -121,10 +129,7 @@ def write(app: Flask, *, wait: bool = True) -> access_log.Anchor | None:
     with _locked(path, wait=wait) as mine:
         if not mine:
             return None
-        with app.app_context():  # its own session: committed heads only
-            anchor = access_log.current_heads(db.session())
-        _write(path, _encode(anchor))
-        return anchor
+        return _write_heads(app, path)
 
 
 def write_if_due(app: Flask) -> bool:
@@ -137,9 +142,7 @@ def write_if_due(app: Flask) -> bool:
     with _locked(path, wait=False) as mine:
         if not mine or not _due(path, seconds):
             return False
-        with app.app_context():
-            anchor = access_log.current_heads(db.session())
-        _write(path, _encode(anchor))
+        _write_heads(app, path)
         return True
 
 

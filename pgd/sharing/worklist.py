@@ -178,7 +178,6 @@ def _log(
     profile) and the triage of their shared measured categories (flags, last reading,
     measuring week): one read event per patient shown, for those categories, with the
     grant that lists them."""
-    from pgd import db
     from pgd.sharing import access_log, dossier
 
     if not reads:

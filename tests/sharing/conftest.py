@@ -138,6 +138,23 @@ def allowed_events(app: Flask, patient_id: uuid.UUID | None = None) -> int:
         )
 
 
+def access_events(app: Flask, patient_id: uuid.UUID | None = None) -> list[Any]:
+    """The access-log events (of one patient, or all), chain after chain (patient id,
+    then seq), detached from the session."""
+    from sqlalchemy import select
+
+    from pgd.sharing.models import AccessEvent
+
+    with app.app_context():
+        sess = db.session()
+        query = select(AccessEvent).order_by(AccessEvent.patient_id, AccessEvent.seq)
+        if patient_id is not None:
+            query = query.where(AccessEvent.patient_id == patient_id)
+        found = list(sess.scalars(query))
+        sess.expunge_all()
+        return found
+
+
 def refused_events(app: Flask) -> int:
     from sqlalchemy import func, select
 

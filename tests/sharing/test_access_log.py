@@ -7,21 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, text, update
 
 from pgd import db
 from pgd.sharing import access_log
 from pgd.sharing.models import AccessEvent
 from tests.conftest import count_rows, post_form
-from tests.sharing.conftest import add_readings, logged_in
-
-
-def _events(app: Flask) -> list[AccessEvent]:
-    with app.app_context():
-        sess = db.session()
-        found = list(sess.scalars(select(AccessEvent).order_by(AccessEvent.seq)))
-        sess.expunge_all()
-        return found
+from tests.sharing.conftest import access_events, add_readings, logged_in
 
 
 def _setup(
@@ -62,7 +54,7 @@ def test_one_event_per_read_with_the_right_categories(
     assert web.get(f"/clinician/patients/{patient.id}/charts/weight").status_code == 404
     # The list shows the name and date of birth too (profile); the weight chart is not
     # shared: a refused try, recorded as such.
-    listed, first, second, refused = _events(app)
+    listed, first, second, refused = access_events(app)
     assert (listed.categories, listed.action) == (
         "blood_pressure,glucose,profile",
         "view_worklist",
@@ -122,7 +114,7 @@ def _three_events(
     )
     for _ in range(3):
         assert web.get(f"/clinician/patients/{patient.id}").status_code == 200
-    return _events(app)
+    return access_events(app)
 
 
 def _tamper(app: Flask, statement: Any, params: dict[str, Any] | None = None) -> None:
@@ -275,7 +267,7 @@ def test_concurrent_writers_never_fork_the_chain(app: Flask) -> None:
         report = access_log.verify()
     assert report.problems == []
     assert report.events == 40
-    seqs = [e.seq for e in _events(app)]
+    seqs = [e.seq for e in access_events(app)]
     assert seqs == list(range(1, 41))
 
 

@@ -18,24 +18,14 @@ from sqlalchemy import delete, select, text, update
 
 from pgd import db
 from pgd.accounts import tokens
+from pgd.crypto import audit
 from pgd.sharing import access_anchor, access_log
 from pgd.sharing.models import AccessEvent, PatientLogHead
 from tests.conftest import PASSWORD, post_form
-from tests.sharing.conftest import add_readings, logged_in
+from tests.sharing.conftest import access_events, add_readings, logged_in
 from tests.sharing.test_access_log import _tamper
 
 API = "/api/v1"
-
-
-def _events(app: Flask, patient_id: uuid.UUID | None = None) -> list[AccessEvent]:
-    with app.app_context():
-        sess = db.session()
-        query = select(AccessEvent).order_by(AccessEvent.patient_id, AccessEvent.seq)
-        if patient_id is not None:
-            query = query.where(AccessEvent.patient_id == patient_id)
-        found = list(sess.scalars(query))
-        sess.expunge_all()
-        return found
 
 
 def _head(app: Flask, patient_id: uuid.UUID) -> tuple[int, str] | None:
@@ -76,7 +66,8 @@ def test_every_event_names_grant_outcome_channel_key_and_practice(
     )
     assert write.status_code == 302
     seen = [
-        (e.action, e.outcome, e.channel, e.key_id, e.grant_id) for e in _events(app, patient.id)
+        (e.action, e.outcome, e.channel, e.key_id, e.grant_id)
+        for e in access_events(app, patient.id)
     ]
     assert seen == [
         ("view_summary", "allowed", "web", None, grant_id),
@@ -84,7 +75,7 @@ def test_every_event_names_grant_outcome_channel_key_and_practice(
         ("fhir_read", "allowed", "fhir", key_id, grant_id),
         ("request_week", "allowed", "web", None, grant_id),
     ]
-    for event in _events(app, patient.id):
+    for event in access_events(app, patient.id):
         assert event.actor_practice == "Huisartsenpraktijk De Linde"
         assert event.actor_agb_code == "01234567"
         assert event.chain == access_log.KEYED
@@ -108,7 +99,7 @@ def test_a_refused_try_is_logged_and_shown_but_not_for_an_unknown_id(
     # No share at all: the consent door says no (404), and the patient's log says so.
     assert web.get(f"/clinician/patients/{patient.id}").status_code == 404
     assert web.get(f"/clinician/patients/{uuid.uuid4()}").status_code == 404  # no one
-    (refused,) = _events(app)
+    (refused,) = access_events(app)
     assert (refused.patient_id, refused.outcome, refused.channel) == (
         patient.id,
         "refused",
@@ -120,7 +111,7 @@ def test_a_refused_try_is_logged_and_shown_but_not_for_an_unknown_id(
     # With a share of weight only, the blood sugar chart is refused too.
     make_grant(patient, clinician, categories=("weight",))
     assert web.get(f"/clinician/patients/{patient.id}/charts/glucose").status_code == 404
-    assert [e.outcome for e in _events(app)] == ["refused", "refused"]
+    assert [e.outcome for e in access_events(app)] == ["refused", "refused"]
 
     own = logged_in(app, "patient@example.nl")
     english = own.get("/sharing/who-looked", headers={"Accept-Language": "en"})
@@ -150,7 +141,7 @@ def test_the_names_in_my_patients_are_a_read(
     _key, raw = _token(app, clinician)
     listed = web.get(f"{API}/patients", headers={"Authorization": f"Bearer {raw}"})
     assert listed.status_code == 200
-    assert [(e.action, e.categories, e.channel, e.grant_id) for e in _events(app)] == [
+    assert [(e.action, e.categories, e.channel, e.grant_id) for e in access_events(app)] == [
         ("view_worklist", "profile", "web", grant_id),
         ("view_worklist", "profile", "api", grant_id),
     ]
@@ -176,17 +167,17 @@ def test_each_patient_has_a_chain_of_their_own(app: Flask) -> None:
     before = _head(app, one)
     _append(app, two, 3)
     assert _head(app, one) == before  # appending for another patient never touches it
-    assert [e.seq for e in _events(app, one)] == [1, 2]
-    assert [e.seq for e in _events(app, two)] == [1, 2, 3]
-    assert _events(app, two)[0].prev_hash == access_log.GENESIS
+    assert [e.seq for e in access_events(app, one)] == [1, 2]
+    assert [e.seq for e in access_events(app, two)] == [1, 2, 3]
+    assert access_events(app, two)[0].prev_hash == access_log.GENESIS
     with app.app_context():
         report = access_log.verify()
     assert (report.intact, report.events, report.chains) == (True, 5, 2)
     # append_many: one chain step per patient, in the order given.
     with app.app_context(), db.transaction():
         access_log.append_many(_actor(), [(two, ["goals"]), (one, ["goals"])], "view_worklist", "")
-    assert [e.seq for e in _events(app, one)] == [1, 2, 3]
-    assert [e.seq for e in _events(app, two)] == [1, 2, 3, 4]
+    assert [e.seq for e in access_events(app, one)] == [1, 2, 3]
+    assert [e.seq for e in access_events(app, two)] == [1, 2, 3, 4]
     with app.app_context():
         assert access_log.verify().intact
 
@@ -222,7 +213,7 @@ def test_the_digest_cannot_be_recomputed_without_the_key(app: Flask, runner: Any
     the next one's link, with plain SHA-256: the keyed check fails at that event."""
     patient = uuid.uuid4()
     _append(app, patient, 3)
-    second = _events(app, patient)[1]
+    second = access_events(app, patient)[1]
     with app.app_context():
         fields = {name: getattr(second, name) for name in access_log._MAC_FIELDS}
     fields["categories"] = "glucose"
@@ -248,16 +239,17 @@ def _rewrite_with_the_key(app: Flask, patient_id: uuid.UUID, keep: int | None = 
     """An insider with the database AND the key file rewrites a chain from its first
     event (the first read now says "glucose"), keeping `keep` events (all if None): every
     digest and the head recomputed, so the chain alone looks fine."""
-    old = _events(app, patient_id)[:keep]
+    old = access_events(app, patient_id)[:keep]
     _tamper(app, delete(AccessEvent).where(AccessEvent.patient_id == patient_id))
     prev = access_log.GENESIS
     with app.app_context(), db.transaction() as sess:
+        mac = audit.log_macer(sess)
         for n, event in enumerate(old, start=1):
             fields = {name: getattr(event, name) for name in access_log._MAC_FIELDS}
             fields.update(seq=n, prev_hash=prev, chain=access_log.KEYED)
             if n == 1:
                 fields["categories"] = "glucose"
-            digest = access_log.event_mac(fields, sess)
+            digest = access_log.event_mac(fields, mac=mac)
             sess.add(AccessEvent(id=uuid.uuid4(), hash=digest, **fields))
             prev = digest
         sess.execute(
@@ -368,7 +360,7 @@ def test_deleting_the_account_keeps_the_log_verifiable(
     own = logged_in(app, "patient@example.nl")
     done = post_form(own, "/account/delete", {"password": PASSWORD, "confirm": "y"})
     assert done.status_code == 302
-    assert len(_events(app, patient.id)) == 1
+    assert len(access_events(app, patient.id)) == 1
     result = runner.invoke(args=["verify-access-log"])
     assert result.exit_code == 0, result.output
 
@@ -429,7 +421,7 @@ def test_the_migration_keeps_old_events_verifiable(
             report = access_log.verify()
             assert (report.intact, report.events, report.chains) == (True, 3, 1), report
         _append(app, patient, 1)
-        new = [e for e in _events(app, patient) if e.chain == access_log.KEYED]
+        new = [e for e in access_events(app, patient) if e.chain == access_log.KEYED]
         assert [e.seq for e in new] == [4]  # after the patient's last old event (3)
         with app.app_context():
             report = access_log.verify()
