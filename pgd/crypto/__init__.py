@@ -425,21 +425,30 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
     hit = cache.get((owner_id, category))
     if hit is not None:
         return hit
+    dek = _data_key(db.session(), owner_id, str(category), create=create)
+    cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
+    cache[(owner_id, category)] = cipher
+    return cipher
+
+
+def _data_key(sess: Session, owner_id: uuid.UUID, category: str, *, create: bool) -> bytes:
+    """The unwrapped data key of (owner, category): from the worker's cache, else read
+    (and, with create=True, made inside the caller's transaction; two first uses at once
+    both succeed and the first stored key wins) and unwrapped. A key made in this
+    transaction is not cached: the transaction could still roll back. Raises
+    DecryptionError for a missing key without create. The caller checks the policy."""
     keyring = ring()
     worker = _worker_keys()
-    dek = worker.get(keyring, owner_id, str(category))
+    dek = worker.get(keyring, owner_id, category)
     if dek is not None:
-        cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
-        cache[(owner_id, category)] = cipher
-        return cipher
-    sess = db.session()
-    row = _stored_key(sess, owner_id, str(category))
+        return dek
+    row = _stored_key(sess, owner_id, category)
     stored = row is not None
     if row is None:
         if not create:
             raise DecryptionError(f"No {category} data key exists for this owner.")
-        kek_id, wrapped = keyring.wrap(new_data_key(), owner_id, str(category))
-        made_in_this_request(owner_id, str(category))
+        kek_id, wrapped = keyring.wrap(new_data_key(), owner_id, category)
+        made_in_this_request(owner_id, category)
         _ensure_check(sess, keyring, kek_id)
         _insert_unless_present(
             sess,
@@ -447,22 +456,20 @@ def cipher_for(owner_id: uuid.UUID, category: Category, *, create: bool = False)
             {
                 "id": db.new_id(),
                 "owner_id": owner_id,
-                "category": str(category),
+                "category": category,
                 "kek_id": kek_id,
                 "wrapped": wrapped,
                 "created_at": db.utcnow(),
             },
         )
         # Read back whichever key won (ours, or one another request made a moment ago).
-        row = _stored_key(sess, owner_id, str(category))
+        row = _stored_key(sess, owner_id, category)
         if row is None:  # cannot happen: the insert above or another one put it there
             raise DecryptionError(f"The {category} data key could not be stored.")
-    dek = keyring.unwrap(row.kek_id, row.wrapped, owner_id, str(category))
-    if stored:  # not one made in this transaction: it could still roll back
-        worker.put(keyring, owner_id, str(category), dek)
-    cipher = RecordCipher(dek, owner_id, str(category), _seal_guard(owner_id, str(category)))
-    cache[(owner_id, category)] = cipher
-    return cipher
+    dek = keyring.unwrap(row.kek_id, bytes(row.wrapped), owner_id, category)
+    if stored:
+        worker.put(keyring, owner_id, category, dek)
+    return dek
 
 
 def destroy_patient_keys(owner_id: uuid.UUID) -> int:

@@ -15,12 +15,9 @@ import hmac
 import uuid
 from collections.abc import Callable
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from pgd import db
-from pgd.crypto.core import DecryptionError, new_data_key
-from pgd.crypto.models import DataKey
 
 # Reserved: never a user (see above). Not a foreign key anywhere.
 AUDIT_OWNER = uuid.UUID("00000000-0000-0000-0000-0000000a0d17")
@@ -28,54 +25,11 @@ AUDIT_CATEGORY = "audit"
 
 
 def _key(sess: Session) -> bytes:
-    """The unwrapped audit key, made on first use (inside the caller's transaction; two
-    first uses at once both succeed and the first stored key wins)."""
-    from pgd.crypto import (
-        _ensure_check,
-        _insert_unless_present,
-        _stored_key,
-        _worker_keys,
-        made_in_this_request,
-        ring,
-    )
+    """The unwrapped audit key, made on first use inside the caller's transaction, kept
+    in the worker's key cache like any data key (a rotation empties it)."""
+    from pgd.crypto import _data_key
 
-    keyring = ring()
-    worker = _worker_keys()  # the worker's cache of unwrapped keys (pgd.crypto)
-    cached = worker.get(keyring, AUDIT_OWNER, AUDIT_CATEGORY)
-    if cached is not None:
-        return cached
-    row = _stored_key(sess, AUDIT_OWNER, AUDIT_CATEGORY)
-    stored = row is not None
-    if row is None:
-        kek_id, wrapped = keyring.wrap(new_data_key(), AUDIT_OWNER, AUDIT_CATEGORY)
-        made_in_this_request(AUDIT_OWNER, AUDIT_CATEGORY)
-        _ensure_check(sess, keyring, kek_id)
-        _insert_unless_present(
-            sess,
-            DataKey.__table__,
-            {
-                "id": db.new_id(),
-                "owner_id": AUDIT_OWNER,
-                "category": AUDIT_CATEGORY,
-                "kek_id": kek_id,
-                "wrapped": wrapped,
-                "created_at": db.utcnow(),
-            },
-        )
-        row = _stored_key(sess, AUDIT_OWNER, AUDIT_CATEGORY)
-        if row is None:  # cannot happen: the insert above or another one put it there
-            raise DecryptionError("The audit key could not be stored.")
-    # Cached by its wrapped form: a key made in a transaction that rolled back is never
-    # read again, and a re-wrapped one is unwrapped once more (same key inside).
-    cache: dict[tuple[str, bytes], bytes] = current_app.extensions.setdefault("pgd.audit_key", {})
-    found = cache.get((row.kek_id, bytes(row.wrapped)))
-    if found is None:
-        found = keyring.unwrap(row.kek_id, bytes(row.wrapped), AUDIT_OWNER, AUDIT_CATEGORY)
-        cache.clear()
-        cache[(row.kek_id, bytes(row.wrapped))] = found
-    if stored:  # not one made in this transaction: it could still roll back
-        worker.put(keyring, AUDIT_OWNER, AUDIT_CATEGORY, found)
-    return found
+    return _data_key(sess, AUDIT_OWNER, AUDIT_CATEGORY, create=True)
 
 
 def log_macer(sess: Session | None = None) -> Callable[[bytes], str]:
